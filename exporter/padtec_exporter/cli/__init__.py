@@ -1,0 +1,18 @@
+"""The ``padtec-exporter`` command: one click group, one module per sub-command.
+
+Modules here only parse options and call into the rooms (collect, expose, simulate, store, ...).
+"""
+
+from __future__ import annotations
+
+import click
+
+from padtec_exporter.cli.version import command as version_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Padtec DWDM network monitoring: exporter, NMS simulator and companions."""
+
+
+main.add_command(version_command)

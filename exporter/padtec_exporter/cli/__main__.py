@@ -1,0 +1,3 @@
+from padtec_exporter.cli import main
+
+main()

@@ -1,0 +1,230 @@
+"""The exporter's configuration: one typed tree, loaded and validated in one place.
+
+Everything the NMS API leaves uncertain (prefix, page size, time zone, tier filters, units) is a
+key here rather than a constant in code. See README "Configuration" for the reference.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import msgspec
+import yaml
+
+from padtec_exporter.configfile import ConfigError, convert_struct
+
+_METRIC_SUFFIX = re.compile(r"^[a-z_][a-z0-9_]*$")
+_LABEL_VALUE_SAFE = re.compile(r"^[A-Za-z0-9_.:-]+$")
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base for config sections: unknown keys are typos and are refused."""
+
+
+class AuthConfig(Strict):
+    """Either a ready token (value, file or env) or login credentials."""
+
+    token: str | None = None
+    token_file: str | None = None
+    token_env: str | None = None
+    username: str | None = None
+    password: str | None = None
+    password_file: str | None = None
+    password_env: str | None = None
+    client_id: str = "padtec-exporter"
+
+    def has_token_source(self) -> bool:
+        return bool(self.token or self.token_file or self.token_env)
+
+    def has_login(self) -> bool:
+        return bool(self.username) and bool(self.password or self.password_file or self.password_env)
+
+    def __repr__(self) -> str:  # never print secrets, even in a debugger or a traceback
+        return (
+            f"AuthConfig(token={'***' if self.token else None}, token_file={self.token_file!r}, "
+            f"token_env={self.token_env!r}, username={self.username!r}, "
+            f"password={'***' if self.password else None}, client_id={self.client_id!r})"
+        )
+
+
+class TlsClientConfig(Strict):
+    verify: bool = True
+    ca_file: str | None = None
+
+
+class RetryConfig(Strict):
+    attempts: int = 4
+    initial_backoff_seconds: float = 0.5
+    max_backoff_seconds: float = 30.0
+    jitter_seconds: float = 0.5
+    max_retry_after_seconds: float = 60.0
+
+
+class BreakerConfig(Strict):
+    failure_threshold: int = 5
+    reset_timeout_seconds: float = 30.0
+
+
+class NmsConfig(Strict):
+    name: str = "default"
+    base_url: str = "http://127.0.0.1:8181/nms-api"
+    api_prefix: str = "v1"
+    auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
+    tls: TlsClientConfig = msgspec.field(default_factory=TlsClientConfig)
+    # Timestamps carry no zone; the NMS server's local zone is configured here.
+    timezone: str = "UTC"
+    connect_timeout_seconds: float = 5.0
+    read_timeout_seconds: float = 30.0
+    page_size: int = 500
+    max_pages: int = 10_000
+    max_response_bytes: int = 64 * 1024 * 1024
+    max_concurrency: int = 4
+    retry: RetryConfig = msgspec.field(default_factory=RetryConfig)
+    breaker: BreakerConfig = msgspec.field(default_factory=BreakerConfig)
+
+
+class TierConfig(Strict):
+    interval_seconds: float
+    enabled: bool = True
+    # Each entry is one set of query filters; the tier fetches every set (in bulk pages).
+    filters: list[dict[str, str]] = msgspec.field(default_factory=lambda: [{}])
+
+
+def _default_critical() -> TierConfig:
+    return TierConfig(
+        interval_seconds=30.0,
+        filters=[{"measureGroup": "POWER"}, {"measureGroup": "OSNR"}],
+    )
+
+
+class CollectConfig(Strict):
+    inventory: TierConfig = msgspec.field(
+        default_factory=lambda: TierConfig(interval_seconds=3600.0)
+    )
+    critical: TierConfig = msgspec.field(default_factory=_default_critical)
+    normal: TierConfig = msgspec.field(default_factory=lambda: TierConfig(interval_seconds=300.0))
+    alarms: TierConfig = msgspec.field(
+        default_factory=lambda: TierConfig(interval_seconds=60.0, filters=[{"alarmIsActive": "true"}])
+    )
+    # A collection still running after this long is cancelled and counted as failed.
+    timeout_seconds: float = 600.0
+
+
+class UnitRule(Strict):
+    """Maps measures to a metric family; the first rule whose every given field matches wins.
+
+    ``name`` is a regular expression matched (case-insensitively) against measureName;
+    ``group`` and ``card_family`` compare case-insensitively; ``key`` is measureKey.
+    """
+
+    family: str
+    scale: float = 1.0
+    key: int | None = None
+    name: str | None = None
+    group: str | None = None
+    card_family: str | None = None
+
+
+class WebConfig(Strict):
+    listen_address: str = "0.0.0.0:9787"
+    telemetry_path: str = "/metrics"
+    # Prometheus exporter-toolkit web config (TLS, basic auth); see docs/security.md.
+    config_file: str | None = None
+
+
+class LogConfig(Strict):
+    format: Literal["text", "json"] = "text"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class ExporterConfig(Strict):
+    nms: list[NmsConfig] = msgspec.field(default_factory=lambda: [NmsConfig()])
+    collect: CollectConfig = msgspec.field(default_factory=CollectConfig)
+    # User rules are tried before the built-in table (model/units.py).
+    units: list[UnitRule] = msgspec.field(default_factory=list)
+    web: WebConfig = msgspec.field(default_factory=WebConfig)
+    log: LogConfig = msgspec.field(default_factory=LogConfig)
+
+
+def load_config(path: Path | str | None) -> ExporterConfig:
+    """Load and validate the exporter config; ``None`` gives the defaults."""
+    if path is None:
+        data: Any = {}
+        source = "<defaults>"
+    else:
+        source = str(path)
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    return config_from_data(data, source)
+
+
+def config_from_data(data: Any, source: str = "<config>") -> ExporterConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level")
+    if isinstance(data.get("nms"), dict):  # one NMS may be written without a list
+        data = {**data, "nms": [data["nms"]]}
+    config = convert_struct(data, ExporterConfig, source)
+    validate(config, source)
+    return config
+
+
+def validate(config: ExporterConfig, source: str) -> None:
+    def fail(key: str, expected: str) -> None:
+        raise ConfigError(f"{source}: key '{key}': {expected}")
+
+    if not config.nms:
+        fail("nms", "expected at least one NMS")
+    names: set[str] = set()
+    for i, nms in enumerate(config.nms):
+        at = f"nms[{i}]"
+        if not _LABEL_VALUE_SAFE.match(nms.name):
+            fail(f"{at}.name", "expected letters, digits, '_', '.', ':' or '-'")
+        if nms.name in names:
+            fail(f"{at}.name", f"expected a unique name, '{nms.name}' is used twice")
+        names.add(nms.name)
+        url = urlsplit(nms.base_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            fail(f"{at}.base_url", "expected an http:// or https:// URL")
+        try:
+            zoneinfo.ZoneInfo(nms.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            fail(f"{at}.timezone", "expected an IANA time zone such as 'UTC' or 'America/Sao_Paulo'")
+        for key in ("page_size", "max_pages", "max_response_bytes", "max_concurrency"):
+            if getattr(nms, key) < 1:
+                fail(f"{at}.{key}", "expected a positive integer")
+        for key in ("connect_timeout_seconds", "read_timeout_seconds"):
+            if getattr(nms, key) <= 0:
+                fail(f"{at}.{key}", "expected a positive number of seconds")
+        if nms.retry.attempts < 1:
+            fail(f"{at}.retry.attempts", "expected at least 1")
+        if nms.breaker.failure_threshold < 1:
+            fail(f"{at}.breaker.failure_threshold", "expected at least 1")
+        auth = nms.auth
+        if not auth.has_token_source() and not auth.has_login():
+            fail(
+                f"{at}.auth",
+                "expected token, token_file or token_env, or username with password "
+                "(password, password_file or password_env)",
+            )
+    for tier in ("inventory", "critical", "normal", "alarms"):
+        if getattr(config.collect, tier).interval_seconds <= 0:
+            fail(f"collect.{tier}.interval_seconds", "expected a positive number of seconds")
+    for i, rule in enumerate(config.units):
+        if not _METRIC_SUFFIX.match(rule.family):
+            fail(f"units[{i}].family", "expected a metric name suffix like 'power_dbm'")
+        if rule.name is not None:
+            try:
+                re.compile(rule.name)
+            except re.error as exc:
+                fail(f"units[{i}].name", f"expected a regular expression ({exc})")
+    host, sep, port = config.web.listen_address.rpartition(":")
+    if not sep or not port.isdigit():
+        fail("web.listen_address", "expected HOST:PORT, e.g. '0.0.0.0:9787'")
