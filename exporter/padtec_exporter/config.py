@@ -16,6 +16,7 @@ import msgspec
 import yaml
 
 from padtec_exporter.configfile import ConfigError, convert_struct
+from padtec_exporter.web.server import parse_listen_address
 
 _METRIC_SUFFIX = re.compile(r"^[a-z_][a-z0-9_]*$")
 _LABEL_VALUE_SAFE = re.compile(r"^[A-Za-z0-9_.:-]+$")
@@ -41,7 +42,8 @@ class AuthConfig(Strict):
         return bool(self.token or self.token_file or self.token_env)
 
     def has_login(self) -> bool:
-        return bool(self.username) and bool(self.password or self.password_file or self.password_env)
+        password = self.password or self.password_file or self.password_env
+        return bool(self.username) and bool(password)
 
     def __repr__(self) -> str:  # never print secrets, even in a debugger or a traceback
         return (
@@ -108,7 +110,9 @@ class CollectConfig(Strict):
     critical: TierConfig = msgspec.field(default_factory=_default_critical)
     normal: TierConfig = msgspec.field(default_factory=lambda: TierConfig(interval_seconds=300.0))
     alarms: TierConfig = msgspec.field(
-        default_factory=lambda: TierConfig(interval_seconds=60.0, filters=[{"alarmIsActive": "true"}])
+        default_factory=lambda: TierConfig(
+            interval_seconds=60.0, filters=[{"alarmIsActive": "true"}]
+        )
     )
     # A collection still running after this long is cancelled and counted as failed.
     timeout_seconds: float = 600.0
@@ -196,7 +200,7 @@ def validate(config: ExporterConfig, source: str) -> None:
         try:
             zoneinfo.ZoneInfo(nms.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            fail(f"{at}.timezone", "expected an IANA time zone such as 'UTC' or 'America/Sao_Paulo'")
+            fail(f"{at}.timezone", "expected an IANA time zone such as 'America/Sao_Paulo'")
         for key in ("page_size", "max_pages", "max_response_bytes", "max_concurrency"):
             if getattr(nms, key) < 1:
                 fail(f"{at}.{key}", "expected a positive integer")
@@ -225,6 +229,7 @@ def validate(config: ExporterConfig, source: str) -> None:
                 re.compile(rule.name)
             except re.error as exc:
                 fail(f"units[{i}].name", f"expected a regular expression ({exc})")
-    host, sep, port = config.web.listen_address.rpartition(":")
-    if not sep or not port.isdigit():
+    try:
+        parse_listen_address(config.web.listen_address)
+    except ConfigError:
         fail("web.listen_address", "expected HOST:PORT, e.g. '0.0.0.0:9787'")

@@ -57,9 +57,7 @@ def _readable(message: str) -> str:
     return message
 
 
-def read_secret(
-    *, value: str | None, file: str | None, env: str | None, what: str
-) -> str | None:
+def read_secret(*, value: str | None, file: str | None, env: str | None, what: str) -> str | None:
     """Resolve a secret from (in order) a file, an environment variable or a literal value.
 
     The secret itself never appears in the error messages raised here.
