@@ -85,6 +85,8 @@ class NmsConfig(Strict):
     max_pages: int = 10_000
     max_response_bytes: int = 64 * 1024 * 1024
     max_concurrency: int = 4
+    # Values the NMS uses to mean "no reading" (e.g. -99.0); dropped and counted as 'sentinel'.
+    sentinel_values: list[float] = msgspec.field(default_factory=list)
     retry: RetryConfig = msgspec.field(default_factory=RetryConfig)
     breaker: BreakerConfig = msgspec.field(default_factory=BreakerConfig)
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import click
 
+from padtec_exporter.cli.check_config import command as check_config_command
+from padtec_exporter.cli.demo import command as demo_command
+from padtec_exporter.cli.serve import command as serve_command
 from padtec_exporter.cli.version import command as version_command
 
 
@@ -16,3 +19,6 @@ def main() -> None:
 
 
 main.add_command(version_command)
+main.add_command(serve_command)
+main.add_command(check_config_command)
+main.add_command(demo_command)

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from padtec_exporter.cli.options import load_exporter_config, logging_options
+from padtec_exporter.logs import setup_logging
+
+
+@click.command("serve")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              envvar="PADTEC_EXPORTER_CONFIG", help="Exporter YAML config (env PADTEC_EXPORTER_CONFIG).")
+@click.option("--web.listen-address", "listen", help="HOST:PORT; overrides web.listen_address.")
+@click.option("--web.config.file", "web_config", type=click.Path(dir_okay=False),
+              help="TLS/basic auth web config (exporter-toolkit format).")
+@logging_options
+def command(config_path: str | None, listen: str | None, web_config: str | None,
+            log_format: str | None, log_level: str | None) -> None:
+    """Poll the NMS(s) of the config and serve Prometheus metrics."""
+    from padtec_exporter.exporter import Exporter, run_until_stopped  # heavy: import on use
+
+    config = load_exporter_config(config_path, web_config)
+    setup_logging(log_format or config.log.format, log_level or config.log.level)
+    asyncio.run(run_until_stopped(Exporter(config, config_path), listen))

@@ -1,0 +1,96 @@
+"""The exporter's HTTP endpoints. Handlers only read what the collector published."""
+
+from __future__ import annotations
+
+import gzip
+import html
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.openmetrics import exposition as openmetrics
+
+from padtec_exporter import __version__
+from padtec_exporter.expose.render import GZIP_LEVEL, Exposition
+
+TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclass
+class ReadyState:
+    ready: bool
+    detail: str
+
+
+class ExporterHttp:
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        current: Callable[[], Exposition],
+        readiness: Callable[[], ReadyState],
+        reload: Callable[[], Awaitable[tuple[bool, str]]],
+        telemetry_path: str = "/metrics",
+    ) -> None:
+        self._registry = registry
+        self._current = current
+        self._readiness = readiness
+        self._reload = reload
+        self._telemetry_path = telemetry_path
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/", self.landing)
+        app.router.add_get(self._telemetry_path, self.metrics)
+        app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/readyz", self.readyz)
+        app.router.add_post("/-/reload", self.reload)
+        return app
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        exposition = self._current()
+        accept = request.headers.get("Accept", "")
+        gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
+        if "application/openmetrics-text" in accept:
+            body = exposition.text + openmetrics.generate_latest(self._registry)
+            headers = {"Content-Type": openmetrics.CONTENT_TYPE_LATEST}
+            if gzip_ok:
+                body = gzip.compress(body, GZIP_LEVEL)
+                headers["Content-Encoding"] = "gzip"
+            return web.Response(body=body, headers=headers)
+        own = generate_latest(self._registry)
+        if gzip_ok:
+            # gzip members may be concatenated (RFC 1952 §2.2): the big part stays pre-compressed.
+            body = exposition.gzipped + gzip.compress(own, GZIP_LEVEL)
+            headers = {"Content-Type": TEXT_CONTENT_TYPE, "Content-Encoding": "gzip"}
+        else:
+            body = exposition.text + own
+            headers = {"Content-Type": TEXT_CONTENT_TYPE}
+        return web.Response(body=body, headers=headers)
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        state = self._readiness()
+        return web.Response(status=200 if state.ready else 503, text=state.detail + "\n")
+
+    async def reload(self, request: web.Request) -> web.Response:
+        ok, message = await self._reload()
+        return web.Response(status=200 if ok else 400, text=message + "\n")
+
+    async def landing(self, request: web.Request) -> web.Response:
+        state = self._readiness()
+        path = html.escape(self._telemetry_path)
+        page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Padtec exporter</title></head>
+<body><h1>Padtec exporter</h1>
+<p>Version {html.escape(__version__)}. {html.escape(state.detail)}</p>
+<ul>
+<li><a href="{path}">{path}</a>: metrics</li>
+<li><a href="/healthz">/healthz</a>: liveness</li>
+<li><a href="/readyz">/readyz</a>: readiness (first inventory done)</li>
+<li>POST /-/reload: reload the configuration</li>
+</ul></body></html>
+"""
+        return web.Response(text=page, content_type="text/html")

@@ -1,0 +1,33 @@
+# Shared set-up for scripts/run and scripts/test (sourced, not executed).
+# Creates .venv and installs the project into it, once per change of pyproject.toml.
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  echo ">> installing Debian packages: $*" >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# ensure_venv EXTRAS: EXTRAS is "" (runtime only) or "dev".
+ensure_venv() {
+  local extras="$1" spec="." stamp
+  [ -n "$extras" ] && spec=".[$extras]"
+  if [ ! -x .venv/bin/python ]; then
+    if ! python3 -m venv .venv >/dev/null 2>&1; then
+      rm -rf .venv
+      apt_install python3-venv
+      python3 -m venv .venv
+    fi
+  fi
+  stamp="$( (cat pyproject.toml; echo "$extras") | sha256sum | cut -c1-16)"
+  if [ ! -f ".venv/.installed-$stamp" ]; then
+    echo ">> installing Python dependencies into .venv ($spec)" >&2
+    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q -e "$spec"
+    rm -f .venv/.installed-*
+    touch ".venv/.installed-$stamp"
+  fi
+}
