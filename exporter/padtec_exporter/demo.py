@@ -37,11 +37,17 @@ class DemoOptions:
 
 def demo_exporter_config(nms_url: str, options: DemoOptions) -> ExporterConfig:
     return ExporterConfig(
-        nms=[NmsConfig(name="demo", base_url=nms_url,
-                       auth=AuthConfig(username=DEMO_USER, password=DEMO_PASSWORD))],
+        nms=[
+            NmsConfig(
+                name="demo",
+                base_url=nms_url,
+                auth=AuthConfig(username=DEMO_USER, password=DEMO_PASSWORD),
+            )
+        ],
         collect=CollectConfig(
-            critical=TierConfig(interval_seconds=15.0,
-                                filters=[{"measureGroup": "POWER"}, {"measureGroup": "OSNR"}]),
+            critical=TierConfig(
+                interval_seconds=15.0, filters=[{"measureGroup": "POWER"}, {"measureGroup": "OSNR"}]
+            ),
             normal=TierConfig(interval_seconds=60.0),
             alarms=TierConfig(interval_seconds=15.0, filters=[{"alarmIsActive": "true"}]),
         ),
@@ -51,14 +57,20 @@ def demo_exporter_config(nms_url: str, options: DemoOptions) -> ExporterConfig:
 
 async def run_demo(options: DemoOptions) -> None:
     simulator_config = SimulatorConfig(
-        seed=options.seed, sites=options.sites, cards_per_site=options.cards_per_site,
+        seed=options.seed,
+        sites=options.sites,
+        cards_per_site=options.cards_per_site,
         update_interval_seconds=options.update_interval_seconds,
     )
     handle = await start_simulator(simulator_config, options.simulator_listen)
     try:
         exporter = Exporter(demo_exporter_config(handle.url, options))
-        log.info("demo: simulated NMS and exporter started", extra={"fields": {
-            "simulator": handle.url, "metrics": f"http://{options.listen}/metrics"}})
+        log.info(
+            "demo: simulated NMS and exporter started",
+            extra={
+                "fields": {"simulator": handle.url, "metrics": f"http://{options.listen}/metrics"}
+            },
+        )
         await run_until_stopped(exporter)
     finally:
         await asyncio.wait_for(handle.close(), 5)

@@ -48,23 +48,40 @@ class ExporterMetrics:
     """The exporter's own gauges (the collectors and the client register theirs)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        build = Gauge("padtec_exporter_build_info", "Build of the exporter; always 1.",
-                      ["version", "python_version"], registry=registry)
+        build = Gauge(
+            "padtec_exporter_build_info",
+            "Build of the exporter; always 1.",
+            ["version", "python_version"],
+            registry=registry,
+        )
         build.labels(__version__, platform.python_version()).set(1)
-        self.reload_ok = Gauge("padtec_exporter_config_last_reload_successful",
-                               "1 when the last configuration reload worked.", registry=registry)
-        self.reload_time = Gauge("padtec_exporter_config_last_reload_success_timestamp_seconds",
-                                 "Unix time of the last successful configuration reload.",
-                                 registry=registry)
-        self.series = Gauge("padtec_snapshot_series",
-                            "Series in the latest rendered snapshot.", registry=registry)
-        self.render_seconds = Gauge("padtec_snapshot_render_duration_seconds",
-                                    "Time the latest snapshot took to render.", registry=registry)
+        self.reload_ok = Gauge(
+            "padtec_exporter_config_last_reload_successful",
+            "1 when the last configuration reload worked.",
+            registry=registry,
+        )
+        self.reload_time = Gauge(
+            "padtec_exporter_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful configuration reload.",
+            registry=registry,
+        )
+        self.series = Gauge(
+            "padtec_snapshot_series", "Series in the latest rendered snapshot.", registry=registry
+        )
+        self.render_seconds = Gauge(
+            "padtec_snapshot_render_duration_seconds",
+            "Time the latest snapshot took to render.",
+            registry=registry,
+        )
 
 
 class Exporter:
-    def __init__(self, config: ExporterConfig, config_path: str | None = None,
-                 transport_factory: TransportFactory | None = None) -> None:
+    def __init__(
+        self,
+        config: ExporterConfig,
+        config_path: str | None = None,
+        transport_factory: TransportFactory | None = None,
+    ) -> None:
         self.config = config
         self.config_path = config_path
         self.registry = CollectorRegistry()
@@ -87,13 +104,25 @@ class Exporter:
         self._render_task = asyncio.create_task(self._render_loop(), name="render")
         for nms in self.config.nms:
             self._start_nms(nms)
-        http = ExporterHttp(self.registry, lambda: self._exposition, self.readiness,
-                            self.reload, self.config.web.telemetry_path)
-        self._runner = await serve_app(http.app(), listen or self.config.web.listen_address,
-                                       self.config.web.config_file)
-        log.info("exporter listening", extra={"fields": {
-            "address": listen or self.config.web.listen_address,
-            "nms": [n.name for n in self.config.nms]}})
+        http = ExporterHttp(
+            self.registry,
+            lambda: self._exposition,
+            self.readiness,
+            self.reload,
+            self.config.web.telemetry_path,
+        )
+        self._runner = await serve_app(
+            http.app(), listen or self.config.web.listen_address, self.config.web.config_file
+        )
+        log.info(
+            "exporter listening",
+            extra={
+                "fields": {
+                    "address": listen or self.config.web.listen_address,
+                    "nms": [n.name for n in self.config.nms],
+                }
+            },
+        )
 
     async def close(self) -> None:
         if self._runner is not None:
@@ -113,8 +142,9 @@ class Exporter:
             on_invalid=self._invalid_counter(nms.name),
             sentinels=frozenset(nms.sentinel_values),
         )
-        collector = NmsCollector(nms.name, client, decoder, self.config.collect,
-                                 self._collect_metrics, self._published)
+        collector = NmsCollector(
+            nms.name, client, decoder, self.config.collect, self._collect_metrics, self._published
+        )
         task = asyncio.create_task(collector.run(), name=f"collect-{nms.name}")
         self._running[nms.name] = _Running(nms, collector, client, task)
 
@@ -148,8 +178,9 @@ class Exporter:
             self._metrics.render_seconds.set(exposition.render_seconds)
             for nms, count in exposition.duplicates.items():
                 if count:
-                    self._collect_metrics.rows_invalid.labels(nms, "measures",
-                                                              "duplicate_series").inc(count)
+                    self._collect_metrics.rows_invalid.labels(
+                        nms, "measures", "duplicate_series"
+                    ).inc(count)
             self._rendered_ready = self._rendered_ready or any(d.inventory_ok for d in datasets)
 
     @property
@@ -163,8 +194,9 @@ class Exporter:
             state = f"{len(data.cards)} cards" if data.inventory_ok else "inventory pending"
             parts.append(f"{name}: {state}")
         ready = self._rendered_ready
-        return ReadyState(ready=ready, detail=("ready; " if ready else "not ready; ")
-                          + ", ".join(parts))
+        return ReadyState(
+            ready=ready, detail=("ready; " if ready else "not ready; ") + ", ".join(parts)
+        )
 
     # -- reload ----------------------------------------------------------------------------
     async def reload(self) -> tuple[bool, str]:
@@ -193,8 +225,9 @@ class Exporter:
         return True, "configuration reloaded"
 
 
-async def run_until_stopped(exporter: Exporter, listen: str | None = None,
-                            shutdown_timeout: float = 5.0) -> None:
+async def run_until_stopped(
+    exporter: Exporter, listen: str | None = None, shutdown_timeout: float = 5.0
+) -> None:
     """Serve until SIGTERM/SIGINT; SIGHUP reloads the configuration."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -205,8 +238,11 @@ async def run_until_stopped(exporter: Exporter, listen: str | None = None,
         reloads.add(task)
         task.add_done_callback(reloads.discard)
 
-    for sig, handler in ((signal.SIGTERM, stop.set), (signal.SIGINT, stop.set),
-                         (signal.SIGHUP, hup)):
+    for sig, handler in (
+        (signal.SIGTERM, stop.set),
+        (signal.SIGINT, stop.set),
+        (signal.SIGHUP, hup),
+    ):
         loop.add_signal_handler(sig, handler)
     await exporter.start(listen)
     await stop.wait()

@@ -12,24 +12,60 @@ from padtec_exporter.model import Alarm, Card, Measure
 
 
 def card(uid: str, site: str = "São Paulo #2", is_active: bool | None = None) -> Card:
-    return Card(uid=uid, site=site, model=uid.split("#")[0], family="AMPLIFIER", part="2633",
-                serial=uid.split("#")[1], name=uid, data_provider="172.30.0.21", firmware="2.1",
-                is_active=is_active, updated_at=None)
+    return Card(
+        uid=uid,
+        site=site,
+        model=uid.split("#")[0],
+        family="AMPLIFIER",
+        part="2633",
+        serial=uid.split("#")[1],
+        name=uid,
+        data_provider="172.30.0.21",
+        firmware="2.1",
+        is_active=is_active,
+        updated_at=None,
+    )
 
 
-def measure(card_uid: str, key: int, value: float, *, family: str = "power_dbm",
-            name: str = "Pump Power", updated: float = 1000.0, up: bool | None = True,
-            site: str = "São Paulo #2", uid: str | None = None) -> Measure:
-    return Measure(uid=uid or f"{card_uid}-{key}-0", card_uid=card_uid, site=site, name=name,
-                   key=str(key), subkey="0", port="Pump", group="POWER", family=family,
-                   value=value, updated_at=updated, card_is_up=up, card_status_at=updated - 60)
+def measure(
+    card_uid: str,
+    key: int,
+    value: float,
+    *,
+    family: str = "power_dbm",
+    name: str = "Pump Power",
+    updated: float = 1000.0,
+    up: bool | None = True,
+    site: str = "São Paulo #2",
+    uid: str | None = None,
+) -> Measure:
+    return Measure(
+        uid=uid or f"{card_uid}-{key}-0",
+        card_uid=card_uid,
+        site=site,
+        name=name,
+        key=str(key),
+        subkey="0",
+        port="Pump",
+        group="POWER",
+        family=family,
+        value=value,
+        updated_at=updated,
+        card_is_up=up,
+        card_status_at=updated - 60,
+    )
 
 
-def data(cards: list[Card], measures: list[Measure], alarms: tuple[Alarm, ...] = (),
-         name: str = "nms-a") -> NmsData:
-    return NmsData(name=name, cards=MappingProxyType({c.uid: c for c in cards}),
-                   measures=MappingProxyType({m.uid: m for m in measures}), alarms=alarms,
-                   inventory_ok=True)
+def data(
+    cards: list[Card], measures: list[Measure], alarms: tuple[Alarm, ...] = (), name: str = "nms-a"
+) -> NmsData:
+    return NmsData(
+        name=name,
+        cards=MappingProxyType({c.uid: c for c in cards}),
+        measures=MappingProxyType({m.uid: m for m in measures}),
+        alarms=alarms,
+        inventory_ok=True,
+    )
 
 
 def samples(text: bytes) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -42,26 +78,57 @@ def samples(text: bytes) -> dict[str, list[tuple[dict[str, str], float]]]:
 
 def test_cards_measures_and_alarms_are_rendered_with_their_labels() -> None:
     cards = [card("ROA1-HA-E29001-TR#374"), card("MDDC21401ST2#7", is_active=False)]
-    measures = [measure("ROA1-HA-E29001-TR#374", 7260, 18.25),
-                measure("ROA1-HA-E29001-TR#374", 7261, 35.0, family="temperature_celsius",
-                        name="Board Temperature", updated=2000.0, up=False)]
-    alarm = Alarm(oid="1", card_uid="ROA1-HA-E29001-TR#374", site="São Paulo #2",
-                  name='Pin "below" the minimum\\threshold', group="THRESHOLD",
-                  severity="MAJOR", resource="", port="", is_active=True, started_at=None)
+    measures = [
+        measure("ROA1-HA-E29001-TR#374", 7260, 18.25),
+        measure(
+            "ROA1-HA-E29001-TR#374",
+            7261,
+            35.0,
+            family="temperature_celsius",
+            name="Board Temperature",
+            updated=2000.0,
+            up=False,
+        ),
+    ]
+    alarm = Alarm(
+        oid="1",
+        card_uid="ROA1-HA-E29001-TR#374",
+        site="São Paulo #2",
+        name='Pin "below" the minimum\\threshold',
+        group="THRESHOLD",
+        severity="MAJOR",
+        resource="",
+        port="",
+        is_active=True,
+        started_at=None,
+    )
     exposition = Renderer().render([data(cards, measures, (alarm, alarm))])
     got = samples(exposition.text)
-    assert got["padtec_power_dbm"] == [({
-        "nms": "nms-a", "site": "São Paulo #2", "card_uid": "ROA1-HA-E29001-TR#374",
-        "measure": "Pump Power", "measure_key": "7260", "measure_subkey": "0", "port": "Pump"},
-        18.25)]
+    assert got["padtec_power_dbm"] == [
+        (
+            {
+                "nms": "nms-a",
+                "site": "São Paulo #2",
+                "card_uid": "ROA1-HA-E29001-TR#374",
+                "measure": "Pump Power",
+                "measure_key": "7260",
+                "measure_subkey": "0",
+                "port": "Pump",
+            },
+            18.25,
+        )
+    ]
     assert got["padtec_temperature_celsius"][0][1] == 35.0
     assert len(got["padtec_card_info"]) == 2
     # cardIsUp of the newest measure row wins; the passive card falls back to cardIsActive.
     assert {labels["card_uid"]: v for labels, v in got["padtec_card_up"]} == {
-        "ROA1-HA-E29001-TR#374": 0.0, "MDDC21401ST2#7": 0.0}
+        "ROA1-HA-E29001-TR#374": 0.0,
+        "MDDC21401ST2#7": 0.0,
+    }
     # The passive card reports no measures: no last-update series, so no staleness alert.
-    assert [labels["card_uid"] for labels, _ in got["padtec_card_last_update_timestamp_seconds"]] \
-        == ["ROA1-HA-E29001-TR#374"]
+    assert [
+        labels["card_uid"] for labels, _ in got["padtec_card_last_update_timestamp_seconds"]
+    ] == ["ROA1-HA-E29001-TR#374"]
     assert got["padtec_card_last_update_timestamp_seconds"][0][1] == 2000.0
     [(alarm_labels, one)] = got["padtec_nms_alarm_active"]  # duplicate rows → one series
     assert alarm_labels["alarm_name"] == 'Pin "below" the minimum\\threshold' and one == 1
@@ -83,10 +150,12 @@ def test_two_rows_for_one_series_give_one_sample_and_are_counted() -> None:
 
 
 def test_series_of_several_nms_carry_their_nms_label() -> None:
-    exposition = Renderer().render([
-        data([card("A#1")], [measure("A#1", 7260, 18.0)], name="north"),
-        data([card("A#1")], [measure("A#1", 7260, 16.0)], name="south"),
-    ])
+    exposition = Renderer().render(
+        [
+            data([card("A#1")], [measure("A#1", 7260, 18.0)], name="north"),
+            data([card("A#1")], [measure("A#1", 7260, 16.0)], name="south"),
+        ]
+    )
     got = samples(exposition.text)["padtec_power_dbm"]
     assert {(labels["nms"], v) for labels, v in got} == {("north", 18.0), ("south", 16.0)}
 
@@ -94,8 +163,9 @@ def test_series_of_several_nms_carry_their_nms_label() -> None:
 def test_a_changed_label_is_not_served_from_the_cache() -> None:
     renderer = Renderer()
     renderer.render([data([card("A#1")], [measure("A#1", 7260, 18.0)])])
-    moved = renderer.render([data([card("A#1", site="Elsewhere")],
-                                  [measure("A#1", 7260, 18.5, site="Elsewhere")])])
+    moved = renderer.render(
+        [data([card("A#1", site="Elsewhere")], [measure("A#1", 7260, 18.5, site="Elsewhere")])]
+    )
     [(labels, value)] = samples(moved.text)["padtec_power_dbm"]
     assert (labels["site"], value) == ("Elsewhere", 18.5)
 
@@ -104,8 +174,10 @@ def test_a_changed_label_is_not_served_from_the_cache() -> None:
 def test_promtool_finds_nothing_to_lint_with_hostile_label_values() -> None:
     site = 'Quote " back \\ slash\nnewline ☃ 🚀 ação'
     cards = [card("A#1", site=site)]
-    measures = [measure("A#1", 7260, -0.02, site=site),
-                measure("A#1", 9999, 1e-6, family="measure_value", name="Odd\nname", site=site)]
+    measures = [
+        measure("A#1", 7260, -0.02, site=site),
+        measure("A#1", 9999, 1e-6, family="measure_value", name="Odd\nname", site=site),
+    ]
     text = Renderer().render([data(cards, measures)]).text
     result = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -8,22 +8,42 @@ from padtec_exporter.model import MalformedPage, RowDecoder, UnitResolver
 
 # The real row captured in Dec 2025 (shared/padtec-api.md).
 DEC_2025 = {
-    "cardPart": 2633, "cardSerial": 374, "measureUid": "ROA1-HA-E29001-TR#374-7260-0",
-    "locationDataprovider": "172.30.0.21", "locationSite": "04 - INFORR-RNP-JNDA",
-    "cardUid": "ROA1-HA-E29001-TR#374", "cardModel": "ROA1-HA-E29001-TR",
-    "cardFamily": "AMPLIFIER", "cardIsUp": False, "cardUpdate": "2025-12-04 20:30:01",
-    "measureName": "Pump Power", "measureResource": None, "measureGroup": "POWER",
-    "measureValue": "26.549", "port": "Pump", "updatedAt": "2025-12-04 22:35:38",
-    "measureKey": 7260, "measureSubKey": 0,
+    "cardPart": 2633,
+    "cardSerial": 374,
+    "measureUid": "ROA1-HA-E29001-TR#374-7260-0",
+    "locationDataprovider": "172.30.0.21",
+    "locationSite": "04 - INFORR-RNP-JNDA",
+    "cardUid": "ROA1-HA-E29001-TR#374",
+    "cardModel": "ROA1-HA-E29001-TR",
+    "cardFamily": "AMPLIFIER",
+    "cardIsUp": False,
+    "cardUpdate": "2025-12-04 20:30:01",
+    "measureName": "Pump Power",
+    "measureResource": None,
+    "measureGroup": "POWER",
+    "measureValue": "26.549",
+    "port": "Pump",
+    "updatedAt": "2025-12-04 22:35:38",
+    "measureKey": 7260,
+    "measureSubKey": 0,
 }
 # The Feb 2025 build: `update`, lowercase family, no key/subkey/cardIsUp.
 FEB_2025 = {
-    "locationDataprovider": "172.22.202.8", "locationCollector": None,
-    "locationSite": "POLARIS", "cardUid": "EOA1-HA-E21001-GV#12", "cardModel": "EOA1-HA-E21001-GV",
-    "cardFamily": "amplifier", "cardPart": 2466, "cardSerial": 12,
-    "measureUid": "EOA1-HA-E21001-GV#12-7705-0", "measureName": "Laser Current 1",
-    "measureResource": None, "measureGroup": "CURRENT", "measureValue": "570.068",
-    "port": None, "update": "2025-02-13 17:42:58",
+    "locationDataprovider": "172.22.202.8",
+    "locationCollector": None,
+    "locationSite": "POLARIS",
+    "cardUid": "EOA1-HA-E21001-GV#12",
+    "cardModel": "EOA1-HA-E21001-GV",
+    "cardFamily": "amplifier",
+    "cardPart": 2466,
+    "cardSerial": 12,
+    "measureUid": "EOA1-HA-E21001-GV#12-7705-0",
+    "measureName": "Laser Current 1",
+    "measureResource": None,
+    "measureGroup": "CURRENT",
+    "measureValue": "570.068",
+    "port": None,
+    "update": "2025-02-13 17:42:58",
 }
 
 
@@ -46,7 +66,13 @@ def page(*rows: object) -> bytes:
 def test_the_real_december_row_becomes_a_pump_power_in_dbm() -> None:
     [m], count = decoder().measures(page(DEC_2025))
     assert count == 1
-    assert (m.family, m.value, m.key, m.subkey, m.port) == ("power_dbm", 26.549, "7260", "0", "Pump")
+    assert (m.family, m.value, m.key, m.subkey, m.port) == (
+        "power_dbm",
+        26.549,
+        "7260",
+        "0",
+        "Pump",
+    )
     assert m.card_is_up is False
     assert m.updated_at == 1764887738.0
     assert m.card_status_at == 1764887738.0 - (22 * 3600 + 35 * 60 + 38 - (20 * 3600 + 30 * 60 + 1))
@@ -78,14 +104,26 @@ def test_bad_rows_are_dropped_and_counted_the_rest_kept() -> None:
     assert [m.uid for m in measures] == ["ROA1-HA-E29001-TR#374-7260-0", "A#1-7267-0"]
     assert measures[1].value == 1.5
     assert invalid.counts == {
-        ("measures", "non_finite"): 1, ("measures", "null_value"): 1,
-        ("measures", "not_a_number"): 1, ("measures", "empty_value"): 1,
-        ("measures", "missing_field"): 1, ("measures", "wrong_type"): 2,
+        ("measures", "non_finite"): 1,
+        ("measures", "null_value"): 1,
+        ("measures", "not_a_number"): 1,
+        ("measures", "empty_value"): 1,
+        ("measures", "missing_field"): 1,
+        ("measures", "wrong_type"): 2,
     }
 
 
-@pytest.mark.parametrize("body", [b'{"rows": []}', b"<html><body>Error</body></html>",
-                                  b'[{"measureUid": "x"', b"", b"null", b'"text"'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"rows": []}',
+        b"<html><body>Error</body></html>",
+        b'[{"measureUid": "x"',
+        b"",
+        b"null",
+        b'"text"',
+    ],
+)
 def test_a_body_that_is_not_an_array_is_a_malformed_page(body: bytes) -> None:
     with pytest.raises(MalformedPage):
         decoder().measures(body)
@@ -97,38 +135,66 @@ def test_empty_page() -> None:
 
 def test_user_unit_rules_win_over_the_builtin_table() -> None:
     rules = [UnitRule(family="power_dbm", key=7273)]  # say a firmware reports dBm there
-    [m], _ = decoder(rules=rules).measures(page({**DEC_2025, "measureKey": 7273,
-                                                 "measureValue": "3.5"}))
+    [m], _ = decoder(rules=rules).measures(
+        page({**DEC_2025, "measureKey": 7273, "measureValue": "3.5"})
+    )
     assert (m.family, m.value) == ("power_dbm", 3.5)
     [m], _ = decoder().measures(page({**DEC_2025, "measureKey": 7273, "measureValue": "200.020"}))
     assert (m.family, m.value) == ("power_watts", pytest.approx(0.20002))
 
 
 def test_unknown_measures_go_to_the_generic_family() -> None:
-    row = {**DEC_2025, "measureKey": 9999, "measureUid": "X#1-9999-0", "measureName": "Widget",
-           "measureGroup": "MISC"}
+    row = {
+        **DEC_2025,
+        "measureKey": 9999,
+        "measureUid": "X#1-9999-0",
+        "measureName": "Widget",
+        "measureGroup": "MISC",
+    }
     [m], _ = decoder().measures(page(row))
     assert m.family == "measure_value"
 
 
 def test_cards_and_alarms() -> None:
-    card = {"locationDataprovider": "172.22.202.8", "locationCollector": None,
-            "locationSite": "TM800G-LT#951", "cardUid": "TM1200G-SA#951",
-            "cardName": "TM1200G-SA#951", "cardModel": "TM1200G-SA", "cardFamily": "transponder",
-            "cardPart": 2631, "cardSerial": 951, "cardFirmwareVersion": "2.11.1",
-            "updatedAt": "2025-02-13 17:42:58"}
+    card = {
+        "locationDataprovider": "172.22.202.8",
+        "locationCollector": None,
+        "locationSite": "TM800G-LT#951",
+        "cardUid": "TM1200G-SA#951",
+        "cardName": "TM1200G-SA#951",
+        "cardModel": "TM1200G-SA",
+        "cardFamily": "transponder",
+        "cardPart": 2631,
+        "cardSerial": 951,
+        "cardFirmwareVersion": "2.11.1",
+        "updatedAt": "2025-02-13 17:42:58",
+    }
     invalid = Invalid()
     [c], _ = decoder(invalid).cards(page(card, {"cardName": "no uid, no model"}))
     assert invalid.counts == {("inventory", "missing_field"): 1}
     assert (c.uid, c.family, c.part, c.serial, c.firmware) == (
-        "TM1200G-SA#951", "TRANSPONDER", "2631", "951", "2.11.1")
+        "TM1200G-SA#951",
+        "TRANSPONDER",
+        "2631",
+        "951",
+        "2.11.1",
+    )
     cards, count = decoder().cards(page(card, {"cardModel": "X", "cardSerial": 2}))
     assert [x.uid for x in cards] == ["TM1200G-SA#951", "X#2"] and count == 2
-    alarm = {"locationSite": "POLARIS", "cardUid": "TCX200G-9A#68", "alarmOid": 753114,
-             "alarmName": "Laser desligado (Line 2)", "alarmGroup": "LASER OFF",
-             "alarmResource": "", "alarmSeverity": "MAJOR", "alarmIsActive": True, "port": None,
-             "alarmStartDate": "2025-02-10 11:28:57"}
+    alarm = {
+        "locationSite": "POLARIS",
+        "cardUid": "TCX200G-9A#68",
+        "alarmOid": 753114,
+        "alarmName": "Laser desligado (Line 2)",
+        "alarmGroup": "LASER OFF",
+        "alarmResource": "",
+        "alarmSeverity": "MAJOR",
+        "alarmIsActive": True,
+        "port": None,
+        "alarmStartDate": "2025-02-10 11:28:57",
+    }
     alarms, _ = decoder().alarms(page(alarm, {**alarm, "alarmIsActive": False}))
     assert [(a.name, a.severity, a.is_active, a.oid) for a in alarms] == [
         ("Laser desligado (Line 2)", "MAJOR", True, "753114"),
-        ("Laser desligado (Line 2)", "MAJOR", False, "753114")]
+        ("Laser desligado (Line 2)", "MAJOR", False, "753114"),
+    ]

@@ -13,8 +13,16 @@ from padtec_exporter.model.values import (
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("26.549", 26.549), ("-0.020", -0.02), (" 7 ", 7.0), ("26,549", 26.549), (12, 12.0),
-     (1.5, 1.5), ("1e-6", 1e-6), ("200.020", 200.02)],
+    [
+        ("26.549", 26.549),
+        ("-0.020", -0.02),
+        (" 7 ", 7.0),
+        ("26,549", 26.549),
+        (12, 12.0),
+        (1.5, 1.5),
+        ("1e-6", 1e-6),
+        ("200.020", 200.02),
+    ],
 )
 def test_numbers_the_nms_sends_are_parsed(raw: object, expected: float) -> None:
     assert math.isclose(parse_number(raw), expected)
@@ -22,11 +30,23 @@ def test_numbers_the_nms_sends_are_parsed(raw: object, expected: float) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
-    [(None, "null_value"), ("", "empty_value"), ("   ", "empty_value"), ("NaN", "non_finite"),
-     ("inf", "non_finite"), ("-Infinity", "non_finite"), (float("nan"), "non_finite"),
-     ("n/a", "not_a_number"), ("1_000", "not_a_number"), ("1,2,3", "not_a_number"),
-     ("1.000,5", "not_a_number"), (True, "wrong_type"), ([1], "wrong_type"), ({}, "wrong_type"),
-     ("1e999", "non_finite")],
+    [
+        (None, "null_value"),
+        ("", "empty_value"),
+        ("   ", "empty_value"),
+        ("NaN", "non_finite"),
+        ("inf", "non_finite"),
+        ("-Infinity", "non_finite"),
+        (float("nan"), "non_finite"),
+        ("n/a", "not_a_number"),
+        ("1_000", "not_a_number"),
+        ("1,2,3", "not_a_number"),
+        ("1.000,5", "not_a_number"),
+        (True, "wrong_type"),
+        ([1], "wrong_type"),
+        ({}, "wrong_type"),
+        ("1e999", "non_finite"),
+    ],
 )
 def test_unusable_values_are_rejected_with_a_reason(raw: object, reason: str) -> None:
     with pytest.raises(ValueRejected) as caught:

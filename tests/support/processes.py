@@ -28,7 +28,7 @@ def free_port() -> int:
 
 
 def require_binary(name: str) -> str:
-    """Path of an external program; the test run fails loudly when it is missing (CI installs it)."""
+    """Path of an external program; fails the test loudly when missing (CI installs it)."""
     path = shutil.which(name)
     if path is None:
         pytest.fail(f"{name} is not installed; scripts/test installs it (apt-get)")
@@ -40,15 +40,19 @@ def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "padtec_exporter.cli", *args]
 
 
-def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None,
-              ok_codes: Sequence[int] = (200,)) -> None:
+def wait_http(
+    url: str,
+    timeout: float = 30.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    ok_codes: Sequence[int] = (200,),
+) -> None:
     deadline = time.monotonic() + timeout
     last: str = ""
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 (loopback only)
+            with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status in ok_codes:
                     return
                 last = f"status {resp.status}"
@@ -65,16 +69,26 @@ def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | N
 class ManagedProcess:
     """A child process whose output goes to a log file; stopped with SIGTERM then SIGKILL."""
 
-    def __init__(self, name: str, argv: Sequence[str], log_dir: Path,
-                 env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_dir: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("ab")
         full_env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] = subprocess.Popen(
-            self.argv, stdout=self._log, stderr=subprocess.STDOUT, env=full_env,
-            cwd=str(cwd or REPO), start_new_session=True,
+            self.argv,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=str(cwd or REPO),
+            start_new_session=True,
         )
 
     def wait_http(self, url: str, timeout: float = 30.0) -> None:
@@ -114,8 +128,14 @@ class ManagedProcess:
 
 
 @contextlib.contextmanager
-def running(name: str, argv: Sequence[str], log_dir: Path, ready_url: str | None = None,
-            timeout: float = 30.0, env: dict[str, str] | None = None) -> Iterator[ManagedProcess]:
+def running(
+    name: str,
+    argv: Sequence[str],
+    log_dir: Path,
+    ready_url: str | None = None,
+    timeout: float = 30.0,
+    env: dict[str, str] | None = None,
+) -> Iterator[ManagedProcess]:
     proc = ManagedProcess(name, argv, log_dir, env=env)
     try:
         if ready_url:

@@ -25,7 +25,7 @@ class Prometheus:
 
     def api(self, path: str, **params: str) -> Any:
         query = urllib.parse.urlencode(params)
-        with urllib.request.urlopen(f"{self.url}{path}?{query}", timeout=10) as resp:  # noqa: S310
+        with urllib.request.urlopen(f"{self.url}{path}?{query}", timeout=10) as resp:
             doc = json.loads(resp.read())
         if doc.get("status") != "success":
             raise RuntimeError(f"Prometheus {path} failed: {doc}")
@@ -46,8 +46,13 @@ class Prometheus:
             return None
         return float(result[0]["value"][1])
 
-    def wait_for(self, expr: str, predicate: Callable[[list[dict[str, Any]]], bool],
-                 timeout: float = 60.0, interval: float = 0.5) -> list[dict[str, Any]]:
+    def wait_for(
+        self,
+        expr: str,
+        predicate: Callable[[list[dict[str, Any]]], bool],
+        timeout: float = 60.0,
+        interval: float = 0.5,
+    ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         result: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
@@ -55,8 +60,10 @@ class Prometheus:
             if predicate(result):
                 return result
             time.sleep(interval)
-        raise TimeoutError(f"{expr!r} did not satisfy the condition in {timeout}s; last: {result}"
-                           f"\n--- prometheus log ---\n{self.process.log()[-3000:]}")
+        raise TimeoutError(
+            f"{expr!r} did not satisfy the condition in {timeout}s; last: {result}"
+            f"\n--- prometheus log ---\n{self.process.log()[-3000:]}"
+        )
 
     def alerts(self) -> list[dict[str, Any]]:
         data = self.api("/api/v1/alerts")
@@ -65,7 +72,7 @@ class Prometheus:
 
     def reload(self) -> None:
         req = urllib.request.Request(f"{self.url}/-/reload", method="POST")
-        with urllib.request.urlopen(req, timeout=10):  # noqa: S310
+        with urllib.request.urlopen(req, timeout=10):
             pass
 
 
@@ -81,25 +88,36 @@ def prometheus_config(
     external_labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     config: dict[str, Any] = {
-        "global": {"scrape_interval": scrape_interval, "evaluation_interval": evaluation_interval,
-                   "scrape_timeout": scrape_interval},
-        "scrape_configs": [{"job_name": "padtec", "static_configs": [{"targets": list(targets)}],
-                            **(scrape_extra or {})}],
+        "global": {
+            "scrape_interval": scrape_interval,
+            "evaluation_interval": evaluation_interval,
+            "scrape_timeout": scrape_interval,
+        },
+        "scrape_configs": [
+            {
+                "job_name": "padtec",
+                "static_configs": [{"targets": list(targets)}],
+                **(scrape_extra or {}),
+            }
+        ],
     }
     if external_labels:
         config["global"]["external_labels"] = external_labels
     if rule_files:
         config["rule_files"] = [str(p) for p in rule_files]
     if alertmanagers:
-        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]}
+        config["alerting"] = {
+            "alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]
+        }
     if remote_write:
         config["remote_write"] = list(remote_write)
     return config
 
 
 @contextlib.contextmanager
-def running_prometheus(workdir: Path, config: dict[str, Any], name: str = "prometheus",
-                       extra_args: Sequence[str] = ()) -> Iterator[Prometheus]:
+def running_prometheus(
+    workdir: Path, config: dict[str, Any], name: str = "prometheus", extra_args: Sequence[str] = ()
+) -> Iterator[Prometheus]:
     binary = require_binary("prometheus")
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / f"{name}.yml"

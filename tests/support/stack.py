@@ -17,9 +17,10 @@ from tests.support.processes import ManagedProcess, cli_command, free_port
 
 def _request(method: str, url: str, body: Any = None) -> Any:
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback only)
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
         raw = resp.read()
     return json.loads(raw) if raw else None
 
@@ -55,17 +56,24 @@ class ExporterProcess:
         return self.url.removeprefix("http://")
 
     def scrape(self) -> str:
-        with urllib.request.urlopen(f"{self.url}/metrics", timeout=10) as resp:  # noqa: S310
+        with urllib.request.urlopen(f"{self.url}/metrics", timeout=10) as resp:
             return str(resp.read().decode())
 
 
 @contextlib.contextmanager
-def running_simulator(workdir: Path, *args: str, name: str = "simulator",
-                      update_interval: float = 1.0) -> Iterator[SimulatorProcess]:
+def running_simulator(
+    workdir: Path, *args: str, name: str = "simulator", update_interval: float = 1.0
+) -> Iterator[SimulatorProcess]:
     """``args`` are extra ``padtec-exporter simulate`` options (e.g. "--sites", "3")."""
     port = free_port()
-    argv = cli_command("simulate", "--listen", f"127.0.0.1:{port}",
-                       "--update-interval", str(update_interval), *args)
+    argv = cli_command(
+        "simulate",
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--update-interval",
+        str(update_interval),
+        *args,
+    )
     proc = ManagedProcess(name, argv, workdir)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -75,16 +83,30 @@ def running_simulator(workdir: Path, *args: str, name: str = "simulator",
         proc.stop()
 
 
-def exporter_config(nms_urls: Mapping[str, str], *, critical: float = 1.0, normal: float = 2.0,
-                    alarms: float = 1.0, inventory: float = 5.0, listen: str,
-                    extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def exporter_config(
+    nms_urls: Mapping[str, str],
+    *,
+    critical: float = 1.0,
+    normal: float = 2.0,
+    alarms: float = 1.0,
+    inventory: float = 5.0,
+    listen: str,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     config: dict[str, Any] = {
         "nms": [
-            {"name": name, "base_url": url,
-             "auth": {"username": "admin", "password": "admin"},
-             "retry": {"attempts": 2, "initial_backoff_seconds": 0.1, "max_backoff_seconds": 0.5},
-             "breaker": {"failure_threshold": 3, "reset_timeout_seconds": 2.0},
-             "read_timeout_seconds": 3.0}
+            {
+                "name": name,
+                "base_url": url,
+                "auth": {"username": "admin", "password": "admin"},
+                "retry": {
+                    "attempts": 2,
+                    "initial_backoff_seconds": 0.1,
+                    "max_backoff_seconds": 0.5,
+                },
+                "breaker": {"failure_threshold": 3, "reset_timeout_seconds": 2.0},
+                "read_timeout_seconds": 3.0,
+            }
             for name, url in nms_urls.items()
         ],
         "collect": {
@@ -101,9 +123,14 @@ def exporter_config(nms_urls: Mapping[str, str], *, critical: float = 1.0, norma
 
 
 @contextlib.contextmanager
-def running_exporter(workdir: Path, nms_urls: Mapping[str, str] | str, *,
-                     name: str = "exporter", extra_args: Sequence[str] = (),
-                     **intervals: Any) -> Iterator[ExporterProcess]:
+def running_exporter(
+    workdir: Path,
+    nms_urls: Mapping[str, str] | str,
+    *,
+    name: str = "exporter",
+    extra_args: Sequence[str] = (),
+    **intervals: Any,
+) -> Iterator[ExporterProcess]:
     """An exporter polling the given NMS URL(s) (one URL → NMS named "sim"), ready when it
     has taken its first inventory."""
     urls = {"sim": nms_urls} if isinstance(nms_urls, str) else dict(nms_urls)
@@ -112,8 +139,9 @@ def running_exporter(workdir: Path, nms_urls: Mapping[str, str] | str, *,
     config = exporter_config(urls, listen=listen, **intervals)
     config_path = workdir / f"{name}.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    proc = ManagedProcess(name, cli_command("serve", "--config", str(config_path), *extra_args),
-                          workdir)
+    proc = ManagedProcess(
+        name, cli_command("serve", "--config", str(config_path), *extra_args), workdir
+    )
     url = f"http://{listen}"
     try:
         proc.wait_http(f"{url}/readyz", timeout=60)

@@ -9,14 +9,28 @@ from padtec_exporter.logs import setup_logging
 
 
 @click.command("serve")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              envvar="PADTEC_EXPORTER_CONFIG", help="Exporter YAML config (env PADTEC_EXPORTER_CONFIG).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="PADTEC_EXPORTER_CONFIG",
+    help="Exporter YAML config (env PADTEC_EXPORTER_CONFIG).",
+)
 @click.option("--web.listen-address", "listen", help="HOST:PORT; overrides web.listen_address.")
-@click.option("--web.config.file", "web_config", type=click.Path(dir_okay=False),
-              help="TLS/basic auth web config (exporter-toolkit format).")
+@click.option(
+    "--web.config.file",
+    "web_config",
+    type=click.Path(dir_okay=False),
+    help="TLS/basic auth web config (exporter-toolkit format).",
+)
 @logging_options
-def command(config_path: str | None, listen: str | None, web_config: str | None,
-            log_format: str | None, log_level: str | None) -> None:
+def command(
+    config_path: str | None,
+    listen: str | None,
+    web_config: str | None,
+    log_format: str | None,
+    log_level: str | None,
+) -> None:
     """Poll the NMS(s) of the config and serve Prometheus metrics."""
     from padtec_exporter.exporter import Exporter, run_until_stopped  # heavy: import on use
 

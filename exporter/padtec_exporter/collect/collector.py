@@ -72,8 +72,11 @@ class NmsCollector:
         while True:
             started = loop.time()
             ok = await self.run_job(job, run)
-            interval = tier.interval_seconds if ok else min(tier.interval_seconds,
-                                                             RETRY_AFTER_FAILURE_SECONDS)
+            interval = (
+                tier.interval_seconds
+                if ok
+                else min(tier.interval_seconds, RETRY_AFTER_FAILURE_SECONDS)
+            )
             elapsed = loop.time() - started
             missed = int(elapsed // interval)
             if missed:
@@ -88,8 +91,17 @@ class NmsCollector:
             await asyncio.wait_for(run(), self._collect.timeout_seconds)
         except (NmsError, TimeoutError) as exc:
             self._finish(job, started, ok=False)
-            log.warning("collection failed", extra={"fields": {
-                "nms": self.name, "job": job, "error": type(exc).__name__, "detail": str(exc)}})
+            log.warning(
+                "collection failed",
+                extra={
+                    "fields": {
+                        "nms": self.name,
+                        "job": job,
+                        "error": type(exc).__name__,
+                        "detail": str(exc),
+                    }
+                },
+            )
             return False
         except Exception:
             self._finish(job, started, ok=False)
@@ -138,12 +150,16 @@ class NmsCollector:
         else:
             measures = {**current.measures, **new}
             fetched = {**current.fetched_at, **dict.fromkeys(new, fetched_at)}
-        self._publish(replace(self.data, measures=MappingProxyType(measures),
-                              fetched_at=MappingProxyType(fetched)))
+        self._publish(
+            replace(
+                self.data, measures=MappingProxyType(measures), fetched_at=MappingProxyType(fetched)
+            )
+        )
 
     # -- helpers ---------------------------------------------------------------------------
-    async def _fetch(self, endpoint: str, tier: TierConfig,
-                     decode: Callable[[bytes], tuple[list[T], int]]) -> list[T]:
+    async def _fetch(
+        self, endpoint: str, tier: TierConfig, decode: Callable[[bytes], tuple[list[T], int]]
+    ) -> list[T]:
         def page(body: bytes) -> Page[T]:
             try:
                 rows, raw_count = decode(body)
@@ -167,4 +183,3 @@ class NmsCollector:
     def _publish(self, data: NmsData) -> None:
         self.data = data
         self._on_publish(data)
-

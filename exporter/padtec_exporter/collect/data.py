@@ -13,7 +13,6 @@ from types import MappingProxyType
 from padtec_exporter.model import Alarm, Card, Measure
 
 
-
 @dataclass(frozen=True, slots=True)
 class NmsData:
     name: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 
@@ -41,7 +43,5 @@ class CollectMetrics:
     def forget(self, nms: str, jobs: list[str]) -> None:
         for job in jobs:
             for gauge in (self.duration, self.last_success):
-                try:
+                with contextlib.suppress(KeyError):
                     gauge.remove(nms, job)
-                except KeyError:
-                    pass

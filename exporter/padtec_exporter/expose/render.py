@@ -41,8 +41,14 @@ class Exposition:
     duplicates: dict[str, int]
 
 
-EMPTY = Exposition(text=b"", gzipped=gzip.compress(b"", GZIP_LEVEL), series=0,
-                   rendered_at=0.0, render_seconds=0.0, duplicates={})
+EMPTY = Exposition(
+    text=b"",
+    gzipped=gzip.compress(b"", GZIP_LEVEL),
+    series=0,
+    rendered_at=0.0,
+    render_seconds=0.0,
+    duplicates={},
+)
 
 
 def escape(value: str) -> str:
@@ -78,7 +84,11 @@ class Renderer:
             lines = families.get(family)
             if not lines:
                 continue
-            help_text = CARD_FAMILIES.get(family) or self._family_help.get(family, "")
+            help_text = (
+                CARD_FAMILIES.get(family)
+                or self._family_help.get(family)
+                or f"Measures mapped to {family} by the units configuration."
+            )
             name = PREFIX + family
             parts.append(f"# HELP {name} {_help_text(help_text)}\n# TYPE {name} gauge\n")
             parts.extend(lines)
@@ -93,8 +103,9 @@ class Renderer:
             duplicates=duplicates,
         )
 
-    def _render_nms(self, data: NmsData, families: dict[str, list[str]],
-                    seen: set[tuple[str, str]]) -> int:
+    def _render_nms(
+        self, data: NmsData, families: dict[str, list[str]], seen: set[tuple[str, str]]
+    ) -> int:
         """Appends the NMS's lines to ``families``; returns how many duplicate series it dropped."""
         nms = escape(data.name)
         emitted: set[str] = set()  # two uids must never yield one series twice
@@ -137,8 +148,12 @@ class Renderer:
         return duplicates
 
     @staticmethod
-    def _render_card(nms: str, card: Card, newest: tuple[float, bool | None, float | None] | None,
-                     families: dict[str, list[str]]) -> None:
+    def _render_card(
+        nms: str,
+        card: Card,
+        newest: tuple[float, bool | None, float | None] | None,
+        families: dict[str, list[str]],
+    ) -> None:
         ids = f'nms="{nms}",site="{escape(card.site)}",card_uid="{escape(card.uid)}"'
         families["card_info"].append(
             f'{PREFIX}card_info{{{ids},card_model="{escape(card.model)}",'
@@ -165,8 +180,13 @@ class Renderer:
 
 def _same_labels(a: Measure, b: Measure) -> bool:
     return (a is b) or (
-        a.site == b.site and a.name == b.name and a.port == b.port and a.family == b.family
-        and a.card_uid == b.card_uid and a.key == b.key and a.subkey == b.subkey
+        a.site == b.site
+        and a.name == b.name
+        and a.port == b.port
+        and a.family == b.family
+        and a.card_uid == b.card_uid
+        and a.key == b.key
+        and a.subkey == b.subkey
         and a.group == b.group
     )
 

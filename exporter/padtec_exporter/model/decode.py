@@ -200,6 +200,8 @@ def _keys_from_uid(uid: str, key: int | None, subkey: int | None) -> tuple[int |
     """``ROA1-HA-E29001-TR#374-7260-0`` → (7260, 0): older builds send no measureKey/SubKey."""
     parts = uid.rsplit("-", 2)
     if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-        return (key if key is not None else int(parts[1]),
-                subkey if subkey is not None else int(parts[2]))
+        return (
+            key if key is not None else int(parts[1]),
+            subkey if subkey is not None else int(parts[2]),
+        )
     return key, subkey

@@ -96,7 +96,9 @@ class UnitResolver:
         names.update(dict.fromkeys(rule.family for rule in self._rules))
         return list(names)
 
-    def resolve(self, key: int | None, name: str, group: str, card_family: str) -> tuple[str, float]:
+    def resolve(
+        self, key: int | None, name: str, group: str, card_family: str
+    ) -> tuple[str, float]:
         cache_key = (key, name, group, card_family)
         found = self._cache.get(cache_key)
         if found is None:
@@ -106,7 +108,9 @@ class UnitResolver:
             self._cache[cache_key] = found
         return found
 
-    def _lookup(self, key: int | None, name: str, group: str, card_family: str) -> tuple[str, float]:
+    def _lookup(
+        self, key: int | None, name: str, group: str, card_family: str
+    ) -> tuple[str, float]:
         for rule in self._rules:
             if rule.matches(key, name, group, card_family):
                 return rule.family, rule.scale

@@ -1,0 +1,220 @@
+"""Benchmark: one full collection cycle at scale, and /metrics latency while it runs.
+
+Starts the simulator as a separate process (10,000 cards x ~50 measures by default, with a
+per-request latency), then in this process: the real client, decoder and collector do full
+sweeps of measures/state; the real renderer and HTTP server serve /metrics, which a separate
+process scrapes (gzip, as Prometheus does) throughout. Prints figures; asserts nothing.
+
+    .venv/bin/python bench/exporter_cycle.py            # the README's figures
+    .venv/bin/python bench/exporter_cycle.py --sites 10 --cards-per-site 100   # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from padtec_exporter.nms import NmsClient, NmsMetrics
+from prometheus_client import CollectorRegistry
+
+from padtec_exporter.collect import CollectMetrics
+from padtec_exporter.collect.collector import NmsCollector
+from padtec_exporter.config import config_from_data
+from padtec_exporter.expose import ExporterHttp, Renderer
+from padtec_exporter.expose.server import ReadyState
+from padtec_exporter.model import RowDecoder, UnitResolver
+from padtec_exporter.web import serve_app
+
+REPO = Path(__file__).resolve().parents[1]
+
+SCRAPER = r"""
+import gzip, http.client, json, sys, time
+host, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+lat, end = [], time.monotonic() + seconds
+while time.monotonic() < end:
+    t = time.perf_counter()
+    c = http.client.HTTPConnection(host, port, timeout=30)
+    c.request("GET", "/metrics", headers={"Accept-Encoding": "gzip"})
+    r = c.getresponse(); body = r.read(); c.close()
+    lat.append(time.perf_counter() - t)
+    time.sleep(0.05)
+print(json.dumps({"latencies": lat, "gzip_bytes": len(body)}))
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def main(args: argparse.Namespace) -> None:
+    sim_port, http_port = free_port(), free_port()
+    sim = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "padtec_exporter.cli",
+            "simulate",
+            "--listen",
+            f"127.0.0.1:{sim_port}",
+            "--sites",
+            str(args.sites),
+            "--cards-per-site",
+            str(args.cards_per_site),
+            "--extra-measures-per-card",
+            str(args.extra_measures),
+            "--latency",
+            str(args.latency),
+            "--update-interval",
+            "3600",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+    )
+    try:
+        truth = wait_truth(sim_port)
+        print(
+            f"network: {truth['cards']} cards, {truth['measures']} measures "
+            f"({truth['measures'] / max(truth['cards'], 1):.1f} per card), "
+            f"latency {args.latency * 1000:.0f} ms/request, page size {args.page_size}, "
+            f"concurrency {args.concurrency}"
+        )
+        await run_cycles(args, sim_port, http_port, truth)
+    finally:
+        sim.terminate()
+        sim.wait(10)
+
+
+def wait_truth(port: int) -> dict[str, int]:
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/control/truth") as r:
+                return dict(json.loads(r.read()))
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+async def run_cycles(
+    args: argparse.Namespace, sim_port: int, http_port: int, truth: dict[str, int]
+) -> None:
+    config = config_from_data(
+        {
+            "nms": [
+                {
+                    "name": "bench",
+                    "base_url": f"http://127.0.0.1:{sim_port}/nms-api",
+                    "auth": {"username": "admin", "password": "admin"},
+                    "page_size": args.page_size,
+                    "max_concurrency": args.concurrency,
+                    "read_timeout_seconds": 60,
+                }
+            ],
+        }
+    )
+    registry = CollectorRegistry()
+    nms_metrics = NmsMetrics(registry)
+    collect_metrics = CollectMetrics(registry)
+    renderer = Renderer()
+    state = {"exposition": renderer.render([])}
+    client = NmsClient(config.nms[0], nms_metrics)
+    decoder = RowDecoder(UnitResolver(), on_invalid=lambda r, x: None)
+    collector = NmsCollector(
+        "bench", client, decoder, config.collect, collect_metrics, lambda data: None
+    )
+
+    async def no_reload() -> tuple[bool, str]:
+        return False, "not in the benchmark"
+
+    http = ExporterHttp(
+        registry, lambda: state["exposition"], lambda: ReadyState(True, "bench"), no_reload
+    )
+    runner = await serve_app(http.app(), f"127.0.0.1:{http_port}")
+    await collector.run_job("inventory")
+    requests_before = requests_sent(registry)
+    # Cycle 1 warms caches (label prefixes, timestamps); cycle 2 is measured with scrapes.
+    for cycle in (1, 2):
+        scraper = None
+        if cycle == 2:
+            scraper = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                SCRAPER,
+                "127.0.0.1",
+                str(http_port),
+                str(args.scrape_seconds),
+                stdout=asyncio.subprocess.PIPE,
+            )
+        requests_before = requests_sent(registry)
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        ok = await collector.run_job("normal")
+        exposition = await asyncio.to_thread(renderer.render, [collector.data])
+        state["exposition"] = exposition
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        requests = requests_sent(registry) - requests_before
+        bound = requests * args.latency / args.concurrency
+        print(
+            f"cycle {cycle}: ok={ok} rows={len(collector.data.measures)} requests={requests:.0f} "
+            f"wall={wall:.2f}s bound={bound:.2f}s ratio={wall / bound if bound else 0:.2f} "
+            f"cpu={cpu:.2f}s (render {exposition.render_seconds:.2f}s)"
+        )
+        if scraper is not None:
+            out, _ = await scraper.communicate()
+            result = json.loads(out)
+            lat = [x * 1000 for x in result["latencies"]]
+            print(
+                f"/metrics during and after the cycle: {len(lat)} scrapes, "
+                f"p50={statistics.median(lat):.1f} ms p99={percentile(lat, 0.99):.1f} ms "
+                f"max={max(lat):.1f} ms"
+            )
+    print(
+        f"exposition: {exposition.series} series, plain {len(exposition.text) / 1e6:.1f} MB, "
+        f"gzip {len(exposition.gzipped) / 1e6:.1f} MB"
+    )
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    await runner.cleanup()
+    await client.close()
+
+
+def requests_sent(registry: CollectorRegistry) -> float:
+    total = 0.0
+    for family in registry.collect():
+        if family.name == "padtec_nms_requests":
+            total += sum(s.value for s in family.samples if s.name.endswith("_total"))
+    return total
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=100)
+    parser.add_argument("--cards-per-site", type=int, default=100)
+    parser.add_argument(
+        "--extra-measures",
+        type=int,
+        default=40,
+        help="generic measures added per card to reach ~50 per card",
+    )
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--page-size", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--scrape-seconds", type=float, default=30.0)
+    asyncio.run(main(parser.parse_args()))
