@@ -172,7 +172,11 @@ class Exporter:
             await self._render_wanted.wait()
             self._render_wanted.clear()
             datasets = [running.collector.data for running in self._running.values()]
-            exposition = await asyncio.to_thread(self._renderer.render, datasets)
+            try:
+                exposition = await asyncio.to_thread(self._renderer.render, datasets)
+            except Exception:  # a bug here must not freeze /metrics on old data silently
+                log.exception("rendering the exposition failed; serving the previous one")
+                continue
             self._exposition = exposition
             self._metrics.series.set(exposition.series)
             self._metrics.render_seconds.set(exposition.render_seconds)

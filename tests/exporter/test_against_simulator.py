@@ -83,8 +83,8 @@ async def test_an_nms_outage_keeps_last_data_and_collection_resumes(stack: Stack
 
 
 async def test_token_expiry_and_rate_limits_lose_no_cycle(stack: Stack) -> None:
-    await stack.fault({"type": "token_expiry", "every_seconds": 1})
-    await stack.fault({"type": "rate_limit", "probability": 0.3, "retry_after_seconds": 0.1})
+    await stack.fault({"type": "token_expiry", "every_seconds": 2})
+    await stack.fault({"type": "rate_limit", "probability": 0.2, "retry_after_seconds": 0.1})
     before = await stack.scrape()
 
     def runs(samples: dict[str, list[tuple[dict[str, str], float]]], result: str) -> float:

@@ -133,7 +133,7 @@ def test_cards_measures_and_alarms_are_rendered_with_their_labels() -> None:
     [(alarm_labels, one)] = got["padtec_nms_alarm_active"]  # duplicate rows → one series
     assert alarm_labels["alarm_name"] == 'Pin "below" the minimum\\threshold' and one == 1
     assert exposition.series == sum(len(v) for v in got.values())
-    assert gzip.decompress(exposition.gzipped) == exposition.text
+    assert gzip.decompress(exposition.gzipped.complete(b"tail\n")) == exposition.text + b"tail\n"
 
 
 def test_measures_of_cards_not_in_the_inventory_are_not_exposed() -> None:

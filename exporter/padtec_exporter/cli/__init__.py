@@ -10,6 +10,7 @@ import click
 from padtec_exporter.cli.check_config import command as check_config_command
 from padtec_exporter.cli.demo import command as demo_command
 from padtec_exporter.cli.serve import command as serve_command
+from padtec_exporter.cli.simulate import command as simulate_command
 from padtec_exporter.cli.version import command as version_command
 
 
@@ -22,3 +23,4 @@ main.add_command(version_command)
 main.add_command(serve_command)
 main.add_command(check_config_command)
 main.add_command(demo_command)
+main.add_command(simulate_command)

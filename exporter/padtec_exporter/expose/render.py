@@ -7,8 +7,8 @@ one string concatenation per series.
 
 from __future__ import annotations
 
-import gzip
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,10 +30,26 @@ CARD_FAMILIES: dict[str, str] = {
 }
 
 
+class GzipPrefix:
+    """The exposition compressed once, left open so each scrape appends its own lines.
+
+    A scrape copies the compressor state, compresses the (small) self-metrics and finishes the
+    stream: one valid gzip stream per scrape for the price of compressing a few kB.
+    """
+
+    def __init__(self, text: bytes) -> None:
+        self._compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+        self.prefix = self._compressor.compress(text) + self._compressor.flush(zlib.Z_SYNC_FLUSH)
+
+    def complete(self, tail: bytes) -> bytes:
+        finisher = self._compressor.copy()
+        return self.prefix + finisher.compress(tail) + finisher.flush(zlib.Z_FINISH)
+
+
 @dataclass(frozen=True, slots=True)
 class Exposition:
     text: bytes
-    gzipped: bytes
+    gzipped: GzipPrefix
     series: int
     rendered_at: float
     render_seconds: float
@@ -43,7 +59,7 @@ class Exposition:
 
 EMPTY = Exposition(
     text=b"",
-    gzipped=gzip.compress(b"", GZIP_LEVEL),
+    gzipped=GzipPrefix(b""),
     series=0,
     rendered_at=0.0,
     render_seconds=0.0,
@@ -96,7 +112,7 @@ class Renderer:
         text = "".join(parts).encode("utf-8", "replace")
         return Exposition(
             text=text,
-            gzipped=gzip.compress(text, GZIP_LEVEL),
+            gzipped=GzipPrefix(text),
             series=series,
             rendered_at=time.time(),
             render_seconds=time.perf_counter() - started,

@@ -52,7 +52,7 @@ class ExporterHttp:
         accept = request.headers.get("Accept", "")
         gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
         if "application/openmetrics-text" in accept:
-            body = exposition.text + openmetrics.generate_latest(self._registry)
+            body = exposition.text + openmetrics.generate_latest(self._registry)  # type: ignore[no-untyped-call]
             headers = {"Content-Type": openmetrics.CONTENT_TYPE_LATEST}
             if gzip_ok:
                 body = gzip.compress(body, GZIP_LEVEL)
@@ -60,8 +60,7 @@ class ExporterHttp:
             return web.Response(body=body, headers=headers)
         own = generate_latest(self._registry)
         if gzip_ok:
-            # gzip members may be concatenated (RFC 1952 §2.2): the big part stays pre-compressed.
-            body = exposition.gzipped + gzip.compress(own, GZIP_LEVEL)
+            body = exposition.gzipped.complete(own)
             headers = {"Content-Type": TEXT_CONTENT_TYPE, "Content-Encoding": "gzip"}
         else:
             body = exposition.text + own

@@ -41,7 +41,7 @@ class RowDecoder:
         self._timestamp = TimestampParser(timezone)
         self._on_invalid = on_invalid or (lambda resource, reason: None)
         self._sentinels = sentinels
-        self._fast = {
+        self._fast: dict[type, msgspec.json.Decoder[Any]] = {
             RawCard: msgspec.json.Decoder(list[RawCard]),
             RawMeasure: msgspec.json.Decoder(list[RawMeasure]),
             RawAlarm: msgspec.json.Decoder(list[RawAlarm]),
