@@ -22,7 +22,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-from padtec_exporter.nms import NmsClient, NmsMetrics
 from prometheus_client import CollectorRegistry
 
 from padtec_exporter.collect import CollectMetrics
@@ -31,6 +30,7 @@ from padtec_exporter.config import config_from_data
 from padtec_exporter.expose import ExporterHttp, Renderer
 from padtec_exporter.expose.server import ReadyState
 from padtec_exporter.model import RowDecoder, UnitResolver
+from padtec_exporter.nms import NmsClient, NmsMetrics
 from padtec_exporter.web import serve_app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -188,7 +188,7 @@ async def run_cycles(
             )
     print(
         f"exposition: {exposition.series} series, plain {len(exposition.text) / 1e6:.1f} MB, "
-        f"gzip {len(exposition.gzipped) / 1e6:.1f} MB"
+        f"gzip {len(exposition.gzipped.complete(b'')) / 1e6:.1f} MB"
     )
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     await runner.cleanup()

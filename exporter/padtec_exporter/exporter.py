@@ -11,6 +11,7 @@ import contextlib
 import logging
 import platform
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -233,6 +234,9 @@ async def run_until_stopped(
     exporter: Exporter, listen: str | None = None, shutdown_timeout: float = 5.0
 ) -> None:
     """Serve until SIGTERM/SIGINT; SIGHUP reloads the configuration."""
+    # Renders run in a worker thread; a short GIL switch interval keeps the event loop (and so
+    # /metrics) answering within milliseconds while a render holds the interpreter.
+    sys.setswitchinterval(0.0005)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     reloads: set[asyncio.Task[tuple[bool, str]]] = set()

@@ -12,7 +12,7 @@ import msgspec
 Scalar = str | int | float | bool | None
 
 
-class RawCard(msgspec.Struct):
+class RawCard(msgspec.Struct, gc=False):
     cardUid: Scalar = None
     cardName: Scalar = None
     cardModel: Scalar = None
@@ -27,7 +27,7 @@ class RawCard(msgspec.Struct):
     update: Scalar = None
 
 
-class RawMeasure(msgspec.Struct):
+class RawMeasure(msgspec.Struct, gc=False):
     measureUid: Scalar = None
     cardUid: Scalar = None
     cardFamily: Scalar = None
@@ -44,7 +44,7 @@ class RawMeasure(msgspec.Struct):
     update: Scalar = None
 
 
-class RawAlarm(msgspec.Struct):
+class RawAlarm(msgspec.Struct, gc=False):
     alarmOid: Scalar = None
     cardUid: Scalar = None
     locationSite: Scalar = None

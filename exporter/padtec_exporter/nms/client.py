@@ -115,11 +115,15 @@ class NmsClient:
         while True:
             if page + window > self._config.max_pages:
                 raise PagingError(f"{endpoint}: more than {self._config.max_pages} pages")
-            async with asyncio.TaskGroup() as group:
-                tasks = [
-                    group.create_task(self._page(endpoint, params, number, size, decode))
-                    for number in range(page, page + window)
-                ]
+            try:
+                async with asyncio.TaskGroup() as group:
+                    tasks = [
+                        group.create_task(self._page(endpoint, params, number, size, decode))
+                        for number in range(page, page + window)
+                    ]
+            except BaseExceptionGroup as group_error:
+                # The first page that failed speaks for the window (the others were cancelled).
+                raise _first_nms_error(group_error) from None
             for task in tasks:
                 result, digest = task.result()
                 if result.raw_count >= size and digest == previous:
@@ -327,6 +331,15 @@ class NmsClient:
 
     def _fail(self, endpoint: str, reason: str) -> None:
         self._metrics.failures.labels(self._name, endpoint, reason).inc()
+
+
+def _first_nms_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            return _first_nms_error(error)
+        if isinstance(error, NmsError):
+            return error
+    return group.exceptions[0]
 
 
 def _json(body: bytes) -> Any:
