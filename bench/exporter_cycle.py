@@ -117,6 +117,7 @@ def wait_truth(port: int) -> dict[str, int]:
 async def run_cycles(
     args: argparse.Namespace, sim_port: int, http_port: int, truth: dict[str, int]
 ) -> None:
+    sys.setswitchinterval(0.0005)  # as run_until_stopped does in the exporter
     config = config_from_data(
         {
             "nms": [
