@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from padtec_exporter.rulegen import load_thresholds
-from padtec_exporter.rulegen.generate import annotations, bounds_for, scope_label
+from padtec_exporter.rulegen.generate import alert_annotations, bounds_for, scope_label
 from padtec_exporter.rulegen.thresholds import Override, Threshold
 from tests.support.processes import REPO, require_binary
 
@@ -100,7 +100,7 @@ def scenario(rule: Threshold, index: int | None, side: str) -> dict[str, Any]:
         "threshold": rule.name,
         "scope": scope_label(override),
     }
-    notes = annotations("https://example.invalid", rule, bounds)
+    notes = alert_annotations("https://example.invalid", rule, bounds)
     base_url = load_thresholds(THRESHOLDS).runbook_base_url
 
     def firing(minute: int) -> list[dict[str, Any]]:

@@ -98,7 +98,7 @@ def describe_bounds(rule: Threshold, bounds: Bounds) -> tuple[str, str]:
     return limit, clear
 
 
-def annotations(base_url: str, rule: Threshold, bounds: Bounds) -> dict[str, str]:
+def alert_annotations(base_url: str, rule: Threshold, bounds: Bounds) -> dict[str, str]:
     limit, clear = describe_bounds(rule, bounds)
     unit = f" {rule.unit}" if rule.unit else ""
     return {
@@ -147,7 +147,7 @@ def threshold_rules(doc: ThresholdsFile, rule: Threshold,
             entry["keep_firing_for"] = rule.keep_firing_for
         entry["labels"] = {"severity": rule.severity, "threshold": rule.name,
                            "scope": scope_label(override)}
-        entry["annotations"] = annotations(doc.runbook_base_url, rule, bounds)
+        entry["annotations"] = alert_annotations(doc.runbook_base_url, rule, bounds)
         out.append(entry)
     return out
 
