@@ -8,11 +8,32 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from typing import Any
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
+# Telegram's Bot API carries the bot token in the URL path: /bot<token>/sendMessage.
+_URL_SECRETS = re.compile(r"/bot[^/\s]+/")
+
+
+class UrlSecretFilter(logging.Filter):
+    """Redacts tokens that some APIs put in URLs from third-party log lines (httpx logs URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/bot" in message:
+            record.msg = _URL_SECRETS.sub("/bot<redacted>/", message)
+            record.args = ()
+        return True
+
+
+def protect_http_client_logs() -> None:
+    """Install UrlSecretFilter on httpx's logger (idempotent)."""
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, UrlSecretFilter) for f in logger.filters):
+        logger.addFilter(UrlSecretFilter())
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,4 +80,5 @@ def setup_logging(fmt: str = "text", level: str = "info") -> None:
     root.setLevel(level.upper())
     # httpx logs every request URL at INFO; keep it quiet (URLs carry no secrets, but noise).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    protect_http_client_logs()
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

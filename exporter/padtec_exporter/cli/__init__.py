@@ -10,6 +10,7 @@ import click
 from padtec_exporter.cli.check_config import command as check_config_command
 from padtec_exporter.cli.demo import command as demo_command
 from padtec_exporter.cli.generate_rules import command as generate_rules_command
+from padtec_exporter.cli.notify_bridge import command as notify_bridge_command
 from padtec_exporter.cli.serve import command as serve_command
 from padtec_exporter.cli.simulate import command as simulate_command
 from padtec_exporter.cli.version import command as version_command
@@ -26,3 +27,4 @@ main.add_command(check_config_command)
 main.add_command(demo_command)
 main.add_command(simulate_command)
 main.add_command(generate_rules_command)
+main.add_command(notify_bridge_command)

@@ -29,8 +29,9 @@ class Override(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     enabled: bool | None = None
 
     def scope(self) -> dict[str, str]:
-        return {label: value for label in SCOPE_LABELS
-                if (value := getattr(self, label)) is not None}
+        return {
+            label: value for label in SCOPE_LABELS if (value := getattr(self, label)) is not None
+        }
 
 
 class Threshold(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -74,11 +75,16 @@ def load_thresholds(path: Path | str) -> ThresholdsFile:
         _check_bounds(where, rule.condition, rule.min, rule.max, rule.hysteresis)
         for j, override in enumerate(rule.overrides):
             if not override.scope():
-                raise ConfigError(f"{where}: overrides[{j}]: expected one of "
-                                  f"{', '.join(SCOPE_LABELS)}")
-            _check_bounds(f"{where}: overrides[{j}]", rule.condition,
-                          _pick(override.min, rule.min), _pick(override.max, rule.max),
-                          _pick(override.hysteresis, rule.hysteresis))
+                raise ConfigError(
+                    f"{where}: overrides[{j}]: expected one of {', '.join(SCOPE_LABELS)}"
+                )
+            _check_bounds(
+                f"{where}: overrides[{j}]",
+                rule.condition,
+                _pick(override.min, rule.min),
+                _pick(override.max, rule.max),
+                _pick(override.hysteresis, rule.hysteresis),
+            )
     return doc
 
 
@@ -86,8 +92,9 @@ def _pick(value: float | None, default: float | None) -> float | None:
     return default if value is None else value
 
 
-def _check_bounds(where: str, condition: str, low: float | None, high: float | None,
-                  hysteresis: float | None) -> None:
+def _check_bounds(
+    where: str, condition: str, low: float | None, high: float | None, hysteresis: float | None
+) -> None:
     if condition in ("BELOW", "RANGE") and low is None:
         raise ConfigError(f"{where}: key 'min': required with condition {condition}")
     if condition in ("ABOVE", "RANGE") and high is None:

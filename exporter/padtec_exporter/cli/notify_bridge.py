@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import click
+
+from padtec_exporter.cli.options import logging_options
+from padtec_exporter.configfile import ConfigError, load_struct
+from padtec_exporter.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+
+@click.command("notify-bridge")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Bridge YAML config (recipients, Twilio, Telegram).",
+)
+@click.option("--listen", help="HOST:PORT; overrides listen_address.")
+@click.option(
+    "--web.config.file",
+    "web_config",
+    type=click.Path(dir_okay=False),
+    help="TLS/basic auth web config for the webhook endpoints.",
+)
+@logging_options
+def command(
+    config_path: str,
+    listen: str | None,
+    web_config: str | None,
+    log_format: str | None,
+    log_level: str | None,
+) -> None:
+    """Receive Alertmanager webhooks and send them as SMS, WhatsApp or Telegram messages."""
+    from padtec_exporter.notify import Bridge, BridgeConfig
+    from padtec_exporter.web import serve_app
+
+    setup_logging(log_format or "text", log_level or "info")
+    try:
+        config = load_struct(config_path, BridgeConfig)
+        bridge = Bridge(config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        address = listen or config.listen_address
+        runner = await serve_app(bridge.app(), address, web_config)
+        log.info("notify bridge listening", extra={"fields": {"address": address}})
+        await stop.wait()
+        await runner.cleanup()
+
+    asyncio.run(run())
