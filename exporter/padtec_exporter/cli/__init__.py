@@ -13,6 +13,7 @@ from padtec_exporter.cli.generate_rules import command as generate_rules_command
 from padtec_exporter.cli.notify_bridge import command as notify_bridge_command
 from padtec_exporter.cli.serve import command as serve_command
 from padtec_exporter.cli.simulate import command as simulate_command
+from padtec_exporter.cli.store import command as store_command
 from padtec_exporter.cli.version import command as version_command
 
 
@@ -28,3 +29,4 @@ main.add_command(demo_command)
 main.add_command(simulate_command)
 main.add_command(generate_rules_command)
 main.add_command(notify_bridge_command)
+main.add_command(store_command)

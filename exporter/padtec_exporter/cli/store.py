@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import click
+
+from padtec_exporter.cli.options import logging_options
+from padtec_exporter.configfile import ConfigError, load_struct
+from padtec_exporter.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+
+@click.command("store")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Store YAML config (StoreConfig keys).",
+)
+@click.option("--listen", help="HOST:PORT; overrides listen_address.")
+@click.option(
+    "--dsn-file",
+    type=click.Path(dir_okay=False),
+    help="File holding the PostgreSQL DSN (else env PADTEC_STORE_DSN).",
+)
+@click.option(
+    "--web.config.file",
+    "web_config",
+    type=click.Path(dir_okay=False),
+    help="TLS/basic auth web config for the receiver.",
+)
+@logging_options
+def command(
+    config_path: str | None,
+    listen: str | None,
+    dsn_file: str | None,
+    web_config: str | None,
+    log_format: str | None,
+    log_level: str | None,
+) -> None:
+    """Receive Prometheus remote-write and Alertmanager webhooks into PostgreSQL."""
+    import msgspec
+
+    from padtec_exporter.store import StoreConfig, StoreService
+    from padtec_exporter.web import serve_app
+
+    setup_logging(log_format or "text", log_level or "info")
+    try:
+        config = load_struct(config_path, StoreConfig) if config_path else StoreConfig()
+        if dsn_file:
+            config = msgspec.structs.replace(config, dsn_file=dsn_file)
+        dsn = config.dsn()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        service = StoreService(config, dsn)
+        address = listen or config.listen_address
+        runner = await serve_app(service.app(), address, web_config)
+        log.info("store listening", extra={"fields": {"address": address}})
+        await service.start()
+        await stop.wait()
+        await runner.cleanup()
+        await service.close()
+
+    asyncio.run(run())

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from padtec_exporter.store import StoreConfig, StoreService
+from padtec_exporter.web import serve_app
+from tests.support.postgres import Postgres, running_postgres
+from tests.support.processes import ManagedProcess, cli_command, free_port
+
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def dsn(postgres: Postgres) -> str:
+    return postgres.create_database(f"store_{next(_numbers)}")
+
+
+def sql(dsn: str, query: str, *params: object) -> list[tuple[object, ...]]:
+    with psycopg.connect(dsn) as conn:
+        return list(conn.execute(query, params).fetchall())
+
+
+@dataclass
+class Receiver:
+    url: str
+    service: StoreService
+
+
+@pytest.fixture
+async def receiver(dsn: str) -> AsyncIterator[Receiver]:
+    service = StoreService(StoreConfig(jobs_interval_seconds=3600), dsn)
+    listen = f"127.0.0.1:{free_port()}"
+    runner = await serve_app(service.app(), listen)
+    await service.setup_schema()
+    try:
+        yield Receiver(url=f"http://{listen}", service=service)
+    finally:
+        await runner.cleanup()
+        await service.close()
+
+
+def start_receiver_process(
+    workdir: Path, dsn: str, port: int, name: str = "store"
+) -> ManagedProcess:
+    dsn_file = workdir / "dsn"
+    dsn_file.write_text(dsn)
+    proc = ManagedProcess(
+        name,
+        cli_command("store", "--listen", f"127.0.0.1:{port}", "--dsn-file", str(dsn_file)),
+        workdir,
+    )
+    proc.wait_http(f"http://127.0.0.1:{port}/readyz", timeout=30)
+    return proc

@@ -1,0 +1,157 @@
+"""Remote-write into PostgreSQL: stored, deduplicated, refused when malformed, retried when the
+database is away."""
+
+from __future__ import annotations
+
+import struct
+import time
+
+import cramjam
+import httpx
+import pytest
+
+from padtec_exporter.store.remote_write import (
+    PayloadError,
+    decode_labels,
+    decode_write_request,
+    decompress,
+    encode_write_request,
+)
+from tests.store.conftest import Receiver, sql
+from tests.support.postgres import Postgres
+
+NOW_MS = int(time.time() * 1000)
+PUMP = {
+    "__name__": "padtec_power_dbm",
+    "nms": "core",
+    "site": "São Paulo #2",
+    "card_uid": "ROA1-HA-E29001-TR#374",
+    "measure": "Pump Power",
+    "measure_key": "7260",
+    "measure_subkey": "0",
+    "port": "Pump",
+    "job": "padtec",
+    "instance": "exporter:9787",
+}
+OSNR = {
+    **PUMP,
+    "__name__": "padtec_osnr_db",
+    "measure": "OSNR",
+    "measure_key": "8003",
+    "card_uid": "TNS400G-NX#3",
+    "port": "Line 1",
+}
+INFO = {
+    "__name__": "padtec_card_info",
+    "nms": "core",
+    "site": "São Paulo #2",
+    "card_uid": "ROA1-HA-E29001-TR#374",
+    "card_model": "ROA1-HA-E29001-TR",
+    "card_family": "AMPLIFIER",
+    "card_part": "2633",
+    "card_serial": "374",
+    "data_provider": "172.30.0.21",
+    "firmware": "2.11.1",
+}
+UP = {"__name__": "up", "job": "padtec", "instance": "exporter:9787"}
+
+
+def payload(offset_ms: int = 0) -> bytes:
+    times = [NOW_MS - 30_000 + offset_ms, NOW_MS - 15_000 + offset_ms, NOW_MS + offset_ms]
+    return encode_write_request(
+        [
+            (PUMP, [(t, 18.25 + i) for i, t in enumerate(times)]),
+            (OSNR, [(t, 22.5) for t in times]),
+            (INFO, [(times[-1], 1.0)]),
+            (UP, [(times[-1], 1.0)]),
+        ]
+    )
+
+
+async def post(url: str, body: bytes) -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        return await client.post(
+            f"{url}/api/v1/write",
+            content=body,
+            headers={
+                "Content-Encoding": "snappy",
+                "Content-Type": "application/x-protobuf",
+                "X-Prometheus-Remote-Write-Version": "0.1.0",
+            },
+        )
+
+
+def test_decoder_reads_what_prometheus_sends() -> None:
+    [pump, *_] = decode_write_request(decompress(payload()))
+    assert decode_labels(pump.label_bytes) == PUMP
+    assert [v for _, v in pump.samples] == [18.25, 19.25, 20.25]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"definitely not snappy",
+        bytes(cramjam.snappy.compress_raw(b"\x0a\xff\xff\xff\xff\x0f")),  # length past the end
+        bytes(cramjam.snappy.compress_raw(b"\x0b")),  # wire type 3 (groups) is not ours
+        bytes(cramjam.snappy.compress_raw(bytes(decompress(payload()))[:-5])),  # truncated
+    ],
+)
+def test_malformed_payloads_are_errors(body: bytes) -> None:
+    with pytest.raises(PayloadError):
+        decode_write_request(decompress(body))
+
+
+async def test_samples_are_stored_once_and_cards_recorded(receiver: Receiver, dsn: str) -> None:
+    assert (await post(receiver.url, payload())).status_code == 204
+    assert sql(dsn, "SELECT count(*) FROM measurements") == [(6,)]
+    rows = sql(
+        dsn,
+        "SELECT s.metric, s.site, s.card_uid, s.measure_key, m.value FROM "
+        "measurements m JOIN series s ON s.id = m.series_id "
+        "WHERE s.metric = 'padtec_power_dbm' ORDER BY m.time",
+    )
+    assert rows == [
+        ("padtec_power_dbm", "São Paulo #2", "ROA1-HA-E29001-TR#374", "7260", v)
+        for v in (18.25, 19.25, 20.25)
+    ]
+    assert sql(dsn, "SELECT model, family, serial, firmware FROM cards") == [
+        ("ROA1-HA-E29001-TR", "AMPLIFIER", "374", "2.11.1")
+    ]
+    # Prometheus resends a batch after a timeout: nothing is stored twice.
+    assert (await post(receiver.url, payload())).status_code == 204
+    assert sql(dsn, "SELECT count(*) FROM measurements") == [(6,)]
+    metrics = receiver.service.metrics
+    assert metrics.dropped.labels("duplicate")._value.get() == 6
+    assert metrics.dropped.labels("metric_not_kept")._value.get() == 2  # `up`, twice
+
+
+async def test_malformed_posts_get_400_and_store_nothing(receiver: Receiver, dsn: str) -> None:
+    for body in (b"garbage", bytes(cramjam.snappy.compress_raw(b"\x0a\x05abc"))):
+        response = await post(receiver.url, body)
+        assert response.status_code == 400
+        assert "malformed remote-write payload" in response.text
+    assert sql(dsn, "SELECT count(*) FROM measurements") == [(0,)]
+
+
+async def test_stale_markers_are_not_stored(receiver: Receiver, dsn: str) -> None:
+    stale = float.fromhex("0x1.0000000000002p+1024")  # not the marker bits: use struct
+    import struct
+
+    stale = struct.unpack("<d", struct.pack("<Q", 0x7FF0000000000002))[0]
+    body = encode_write_request([(PUMP, [(NOW_MS, 17.0), (NOW_MS + 1000, stale)])])
+    assert (await post(receiver.url, body)).status_code == 204
+    assert sql(dsn, "SELECT count(*) FROM measurements") == [(1,)]
+
+
+async def test_database_down_means_503_and_nothing_lost(
+    receiver: Receiver, dsn: str, postgres: Postgres
+) -> None:
+    assert (await post(receiver.url, payload())).status_code == 204
+    postgres.stop()
+    try:
+        response = await post(receiver.url, payload(offset_ms=60_000))
+        assert response.status_code == 503  # Prometheus keeps the batch and retries
+    finally:
+        postgres.start()
+    assert (await post(receiver.url, payload(offset_ms=60_000))).status_code == 204
+    assert sql(dsn, "SELECT count(*) FROM measurements") == [(12,)]
