@@ -153,3 +153,15 @@ async def test_database_down_means_503_and_nothing_lost(
         postgres.start()
     assert (await post(receiver.url, payload(offset_ms=60_000))).status_code == 204
     assert sql(dsn, "SELECT count(*) FROM measurements") == [(12,)]
+
+
+async def test_data_is_committed_even_after_a_readiness_probe(receiver: Receiver, dsn: str) -> None:
+    # Regression: /readyz used a pooled connection outside a transaction block, which left it
+    # inside an implicit transaction; writes through it were acknowledged but never committed.
+    async with httpx.AsyncClient() as client:
+        for _ in range(8):  # touch every pooled connection
+            assert (await client.get(f"{receiver.url}/readyz")).status_code == 200
+    for offset in range(0, 8 * 60_000, 60_000):
+        assert (await post(receiver.url, payload(offset_ms=offset))).status_code == 204
+    # Read from another connection: only committed rows are visible there.
+    assert sql(dsn, "SELECT count(*) FROM measurements") == [(6 * 8,)]

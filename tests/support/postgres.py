@@ -53,9 +53,23 @@ class Postgres:
         return f"host=127.0.0.1 port={self.port} dbname={dbname} user=postgres"
 
     def ctl(self, *args: str) -> None:
-        subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(self.datadir), "-l",
-                                     str(self.logfile), "-w", "-t", "30", *args]),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _as_postgres(
+                [
+                    _bin("pg_ctl"),
+                    "-D",
+                    str(self.datadir),
+                    "-l",
+                    str(self.logfile),
+                    "-w",
+                    "-t",
+                    "30",
+                    *args,
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
 
     def stop(self) -> None:
         self.ctl("stop", "-m", "fast")
@@ -64,9 +78,23 @@ class Postgres:
         self.ctl("start", "-o", f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1")
 
     def create_database(self, name: str) -> str:
-        subprocess.run(_as_postgres([_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port),
-                                     "-U", "postgres", "-c", f'CREATE DATABASE "{name}"']),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _as_postgres(
+                [
+                    _bin("psql"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                    "-c",
+                    f'CREATE DATABASE "{name}"',
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         return self.dsn_for(name)
 
 
@@ -77,9 +105,23 @@ def running_postgres() -> Iterator[Postgres]:
         user = pwd.getpwnam("postgres")
         os.chown(root, user.pw_uid, user.pw_gid)
     datadir = root / "data"
-    subprocess.run(_as_postgres([_bin("initdb"), "-D", str(datadir), "-U", "postgres",
-                                 "--auth=trust", "-E", "UTF8", "--no-sync"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [
+                _bin("initdb"),
+                "-D",
+                str(datadir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     server = Postgres(port=free_port(), datadir=datadir, logfile=root / "postgres.log")
     with (datadir / "postgresql.conf").open("a") as conf:
         # Test cluster: speed over durability (the machine is shared and small).
@@ -88,8 +130,9 @@ def running_postgres() -> Iterator[Postgres]:
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            ready = subprocess.run([_bin("pg_isready"), "-h", "127.0.0.1", "-p",
-                                    str(server.port)], capture_output=True)
+            ready = subprocess.run(
+                [_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(server.port)], capture_output=True
+            )
             if ready.returncode == 0:
                 break
             time.sleep(0.2)

@@ -42,8 +42,11 @@ class Database:
 
     async def _connect(self) -> psycopg.AsyncConnection:
         try:
+            # autocommit: `conn.transaction()` is then a real BEGIN/COMMIT. Without it, one
+            # stray statement leaves the connection inside an implicit transaction and every
+            # later "transaction" is a savepoint in it that is never committed.
             return await psycopg.AsyncConnection.connect(
-                self._dsn, connect_timeout=int(self._timeout)
+                self._dsn, connect_timeout=int(self._timeout), autocommit=True
             )
         except psycopg.OperationalError as exc:
             # The message names host and port, never the password.
