@@ -82,7 +82,19 @@ def decode_write_request(data: bytes) -> list[Series]:
 
 
 def _series(buf: bytes, pos: int, end: int) -> Series:
-    labels = bytearray()
+    # Fast path for what Prometheus sends: every label (field 1) before the samples. The run
+    # of label fields is kept as raw bytes (tags included): the series' cache key.
+    start = pos
+    while pos < end and buf[pos] == 0x0A:
+        size = buf[pos + 1] if pos + 1 < end else 0x80
+        if size < 0x80:
+            pos += 2 + size
+        else:
+            size, after = _varint(buf, pos + 1)
+            pos = after + size
+    if pos > end:
+        raise PayloadError("truncated label")
+    labels = buf[start:pos]
     samples: list[tuple[int, float]] = []
     while pos < end:
         key, pos = _varint(buf, pos)
@@ -90,20 +102,26 @@ def _series(buf: bytes, pos: int, end: int) -> Series:
         if wire != 2:
             pos = _skip(buf, pos, wire)
             continue
-        length, start = _varint(buf, pos)
-        stop = start + length
+        length, body = _varint(buf, pos)
+        stop = body + length
         if stop > end:
             raise PayloadError("truncated field")
-        if field == 1:
-            labels += buf[pos:stop]  # length prefix + Label message
+        if field == 1:  # a label after a sample: unusual order, still accepted
+            labels += buf[pos - 1 : stop]
         elif field == 2:
-            samples.append(_sample(buf, start, stop))
+            samples.append(_sample(buf, body, stop))
         pos = stop
     return Series(bytes(labels), samples)
 
 
 def _sample(buf: bytes, pos: int, end: int) -> tuple[int, float]:
     value, timestamp = math.nan, 0
+    if end - pos >= 11 and buf[pos] == 0x09 and buf[pos + 9] == 0x10:  # value, then timestamp
+        value = _DOUBLE.unpack_from(buf, pos + 1)[0]
+        timestamp, after = _varint(buf, pos + 10)
+        if after == end:
+            return (timestamp - (1 << 64) if timestamp >= 1 << 63 else timestamp), value
+        value, timestamp = math.nan, 0
     while pos < end:
         key, pos = _varint(buf, pos)
         field, wire = key >> 3, key & 7
@@ -120,10 +138,11 @@ def _sample(buf: bytes, pos: int, end: int) -> tuple[int, float]:
 
 
 def decode_labels(label_bytes: bytes) -> dict[str, str]:
-    """``label_bytes`` is a run of (length, Label message) pairs."""
+    """``label_bytes`` is a run of Label fields (tag, length, Label message)."""
     labels: dict[str, str] = {}
     pos, end = 0, len(label_bytes)
     while pos < end:
+        _, pos = _varint(label_bytes, pos)  # the field tag (1, length-delimited)
         length, pos = _varint(label_bytes, pos)
         stop = pos + length
         name = value = ""
