@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from padtec_exporter.simulate import SimulatorConfig, start_simulator
 from prometheus_client.parser import text_string_to_metric_families
 
 from padtec_exporter.config import ExporterConfig, config_from_data
 from padtec_exporter.exporter import Exporter
+from padtec_exporter.simulate import SimulatorConfig, start_simulator
 from tests.support.processes import free_port
 
 
