@@ -114,6 +114,6 @@ def test_provisioning_points_at_the_dashboards() -> None:
         "grafana-postgresql-datasource",
     }
     assert (
-        "password: $GRAFANA_STORE_PASSWORD"
+        "password: $__file{/run/secrets/grafana_store_password}"
         in (PROVISIONING / "datasources" / "padtec.yml").read_text()
     )
