@@ -1,9 +1,12 @@
+"""``padtec-exporter simulate``: serve a simulated Padtec NMS Smart API."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
@@ -11,6 +14,9 @@ import msgspec
 from padtec_exporter.cli.options import logging_options
 from padtec_exporter.configfile import ConfigError, load_struct
 from padtec_exporter.logs import setup_logging
+
+if TYPE_CHECKING:
+    from padtec_exporter.simulate.config import SimulatorConfig
 
 log = logging.getLogger(__name__)
 
@@ -20,32 +26,32 @@ log = logging.getLogger(__name__)
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
-    help="Simulator YAML config (SimulatorConfig keys).",
+    help="Simulator YAML config (SimulatorConfig keys, see docs/simulator.md).",
 )
 @click.option("--listen", default="127.0.0.1:8181", show_default=True, help="HOST:PORT.")
-@click.option("--seed", type=int)
-@click.option("--sites", type=click.IntRange(1))
-@click.option("--cards-per-site", type=click.IntRange(1))
+@click.option("--seed", type=int, help="Seed of the generated network and its values.")
+@click.option("--sites", type=click.IntRange(0))
+@click.option("--cards-per-site", type=click.IntRange(0))
 @click.option("--extra-measures-per-card", type=click.IntRange(0))
 @click.option(
     "--update-interval",
     "update_interval_seconds",
     type=click.FloatRange(min=0.01),
-    help="Seconds between NMS+ refreshes of the values.",
+    help="Seconds between NMS+ refreshes of the values (default 30).",
 )
 @click.option(
     "--latency",
     "latency_seconds",
     type=click.FloatRange(min=0.0),
-    help="Delay added to every API request.",
+    help="Seconds added to every NMS API answer.",
 )
 @click.option("--scenario", type=click.Path(dir_okay=False), help="Fault scenario YAML.")
-@click.option("--api-build", type=click.Choice(["2025-12", "2025-02"]))
+@click.option("--api-build", type=click.Choice(["2025-12", "2025-02"]), help="Row shapes.")
 @click.option(
     "--web.config.file",
     "web_config",
     type=click.Path(dir_okay=False),
-    help="TLS/basic auth web config for the API and control endpoints.",
+    help="TLS and basic auth (basic auth guards everything but the NMS API).",
 )
 @logging_options
 def command(
@@ -57,37 +63,50 @@ def command(
     **overrides: Any,
 ) -> None:
     """Serve a simulated Padtec NMS Smart API with a living network and scriptable faults."""
-    from padtec_exporter.simulate import SimulatorConfig, start_simulator
-
     setup_logging(log_format or "text", log_level or "info")
+    config = _load_config(config_path, {k: v for k, v in overrides.items() if v is not None})
+    asyncio.run(_serve(config, listen, web_config))
+
+
+def _load_config(path: str | None, overrides: dict[str, Any]) -> SimulatorConfig:
+    """The config file (if any) with the command-line options on top; exit 1 when invalid."""
+    # Imported here: the other commands need not load the simulator.
+    from padtec_exporter.simulate.config import SimulatorConfig, checked
+
     try:
-        config = load_struct(config_path, SimulatorConfig) if config_path else SimulatorConfig()
-        given = {k: v for k, v in overrides.items() if v is not None}
-        config = msgspec.structs.replace(config, **given)
+        config = load_struct(path, SimulatorConfig) if path else SimulatorConfig()
+        if path and config.scenario and not Path(config.scenario).is_absolute():
+            # A scenario named in the config file is found next to it.
+            config.scenario = str(Path(path).resolve().parent / config.scenario)
+        return checked(msgspec.structs.replace(config, **overrides), path or "options")
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            handle = await start_simulator(config, listen, web_config)
-        except (ConfigError, OSError) as exc:
-            raise click.ClickException(str(exc)) from exc
-        truth = handle.simulator.truth()
-        log.info(
-            "simulated NMS listening",
-            extra={
-                "fields": {
-                    "url": handle.url,
-                    "cards": truth["cards"],
-                    "measures": truth["measures"],
-                }
-            },
-        )
-        await stop.wait()
-        await handle.close()
 
-    asyncio.run(run())
+async def _serve(config: SimulatorConfig, listen: str, web_config: str | None) -> None:
+    from padtec_exporter.simulate import start_simulator
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        handle = await start_simulator(config, listen, web_config)
+    except (ConfigError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    truth = handle.simulator.truth()
+    log.info(
+        "simulated NMS listening",
+        extra={
+            "fields": {
+                "url": handle.url,
+                "control": handle.control_url,
+                "cards": truth["cards"],
+                "measures": truth["measures"],
+                "api_build": config.api_build,
+            }
+        },
+    )
+    await stop.wait()
+    log.info("simulated NMS stopping")
+    await handle.close()

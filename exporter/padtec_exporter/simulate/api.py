@@ -1,50 +1,50 @@
-"""HTTP API of the simulator: the NMS Smart API under /nms-api/{prefix}, and /control."""
+"""Handlers of the simulated NMS Smart API (../shared/padtec-api.md), under /nms-api/v1."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import random
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
 from padtec_exporter.simulate import tokens
-from padtec_exporter.simulate.faults import FaultError
-from padtec_exporter.simulate.openapi import OPENAPI_YAML
-from padtec_exporter.simulate.rows import (
+from padtec_exporter.simulate.alarms import SEVERITIES, kinds_for
+from padtec_exporter.simulate.catalog import MODELS
+from padtec_exporter.simulate.chaos import VIEW_KEY
+from padtec_exporter.simulate.openapi import CAPABILITY_FILTERS, openapi_document
+from padtec_exporter.simulate.responses import error_response, json_response
+from padtec_exporter.simulate.simulator import Simulator
+from padtec_exporter.simulate.views import (
     ALARM_FILTERS,
     INVENTORY_FILTERS,
     MEASURE_FILTERS,
-    RowBuilder,
+    Views,
+    json_array,
+    matches,
+    parse_filters,
 )
-from padtec_exporter.simulate.simulator import Simulator
 
-JSON_TYPE = "application/json;charset=UTF-8"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    data = body if isinstance(body, bytes) else msgspec.json.encode(body)
-    return web.Response(body=data, status=status, headers={"Content-Type": JSON_TYPE})
+_encode = msgspec.json.encode
+# ASSUMED: the manual shows capability `reload` as ISO 8601 with an offset; the value is ours.
+_CAPABILITY_RELOAD = "2025-12-04T20:30:01-03:00"
 
 
-def _error(status: int, message: str) -> web.Response:
-    return _json({"status": status, "error": message}, status)
+class LoginRequest(msgspec.Struct, kw_only=True):
+    username: str
+    password: str
+    clientId: str | None = None  # the NMS's field name
 
 
-class SimulatorApi:
-    def __init__(self, sim: Simulator) -> None:
+class NmsApi:
+    def __init__(self, sim: Simulator, views: Views) -> None:
         self.sim = sim
-        self.rows = RowBuilder(sim)
-        self._random = random.Random(sim.config.seed + 1)
+        self.views = views
+        self._openapi = openapi_document(sim.config.api_prefix)
 
-    def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._faults_middleware])
-        base = f"/nms-api/{self.sim.config.api_prefix.strip('/')}"
-        app.router.add_get("/nms-api/openapi.yaml", self.openapi)
+    def add_routes(self, app: web.Application) -> None:
+        config = self.sim.config
+        base = config.api_base()
+        app.router.add_get(f"{config.base_path.rstrip('/')}/openapi.yaml", self.openapi)
         app.router.add_post(f"{base}/admin/login", self.login)
         app.router.add_get(f"{base}/admin/dataproviders", self.dataproviders)
         app.router.add_get(f"{base}/inventory/state", self.inventory_state)
@@ -56,242 +56,115 @@ class SimulatorApi:
         app.router.add_get(f"{base}/alarm/state", self.alarm_state)
         app.router.add_get(f"{base}/alarm/count", self.alarm_count)
         app.router.add_get(f"{base}/alarm/capability", self.alarm_capability)
-        app.router.add_get("/control/truth", self.truth)
-        app.router.add_get("/control/faults", self.list_faults)
-        app.router.add_post("/control/faults", self.add_fault)
-        app.router.add_delete("/control/faults", self.clear_faults)
-        app.router.add_delete("/control/faults/{fault_id}", self.clear_fault)
-        app.router.add_get("/healthz", self.healthz)
-        return app
 
-    # -- faults that act on every API request ----------------------------------------------
-    @web.middleware
-    async def _faults_middleware(
-        self, request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
-        if not request.path.startswith("/nms-api/") or request.path.endswith("openapi.yaml"):
-            return await handler(request)
-        sim = self.sim
-        delay = sim.config.latency_seconds
-        slow = sim.active_fault("slow")
-        if slow is not None:
-            delay += slow.number("delay_seconds", 2.0)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        outage = sim.active_fault("outage")
-        if outage is not None:
-            if outage.params.get("mode") == "hang":
-                await self._hang(request)
-            return _error(503, "NMS unavailable (simulated outage)")
-        limit = sim.active_fault("rate_limit")
-        if limit is not None and self._random.random() < limit.number("probability", 1.0):
-            after = limit.number("retry_after_seconds", 1.0)
-            text = str(int(after)) if after.is_integer() else str(after)
-            response = _error(429, "too many requests (simulated)")
-            response.headers["Retry-After"] = text
-            return response
-        if not request.path.endswith("/admin/login") and not self._authorized(request):
-            return _error(401, "invalid or missing token")
-        return await handler(request)
-
-    async def _hang(self, request: web.Request) -> None:
-        # Until the client gives up: aiohttp does not cancel handlers on disconnect.
-        while request.transport is not None and not request.transport.is_closing():
-            await asyncio.sleep(0.2)
-        raise asyncio.CancelledError
-
-    def _authorized(self, request: web.Request) -> bool:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Token "):
-            return False  # the scheme is "Token", not "Bearer"
-        token = header[len("Token ") :].strip()
-        if token in self.sim.config.static_tokens:
-            return True
-        issued = tokens.issued_at(self.sim.config.jwt_secret, token)
-        if issued is None:
-            return False
-        expiry = self.sim.active_fault("token_expiry")
-        if expiry is not None:
-            return self.sim.clock() - issued < expiry.number("every_seconds", 10.0)
-        return True
-
-    def _malformed(self, body: bytes, rows: int) -> web.Response | None:
-        fault = self.sim.active_fault("malformed")
-        if fault is None or self._random.random() >= fault.number("probability", 1.0):
-            return None
-        mode = fault.params.get("mode", "truncated")
-        if mode == "truncated":
-            return _json(body[: max(1, len(body) // 2)])
-        if mode == "html":
-            return web.Response(
-                text="<html><body><h1>Internal error</h1></body></html>", content_type="text/html"
-            )
-        if mode == "wrong_shape":
-            return _json({"content": "unexpected object", "rows": rows})
-        # bad_rows: the page keeps its length (paging stays right), some rows are garbage.
-        doc = json.loads(body)
-        for i in range(0, len(doc), 3):
-            doc[i] = [
-                {"measureValue": "1,5,6"},
-                "garbage",
-                {"measureUid": {"x": 1}},
-                {**doc[i], "measureValue": "NaN"},
-            ][i % 4]
-        return _json(json.dumps(doc).encode())
-
-    # -- paging ----------------------------------------------------------------------------
-    def _paging(self, request: web.Request) -> tuple[int, int]:
-        config = self.sim.config
-        try:
-            page = int(request.query.get("page", "0"))
-            size = int(request.query.get("size", str(config.default_page_size)))
-        except ValueError as exc:
-            raise web.HTTPBadRequest(text="page and size must be integers") from exc
-        if page < 0 or size < 1:
-            raise web.HTTPBadRequest(text="page must be >= 0 and size >= 1")
-        return page, min(size, config.max_page_size)
-
-    @staticmethod
-    def _filters(request: web.Request, allowed: set[str]) -> dict[str, str]:
-        return {k: v for k, v in request.query.items() if k in allowed}
-
-    def _page_of(self, rows: list[dict[str, Any]], request: web.Request) -> web.Response:
-        page, size = self._paging(request)
-        body = msgspec.json.encode(rows[page * size : (page + 1) * size])
-        return self._malformed(body, len(rows)) or _json(body)
-
-    # -- NMS endpoints ---------------------------------------------------------------------
     async def openapi(self, request: web.Request) -> web.Response:
-        return web.Response(text=OPENAPI_YAML, content_type="application/yaml")
+        return web.Response(text=self._openapi, content_type="application/yaml")
 
     async def login(self, request: web.Request) -> web.Response:
         try:
-            body = await request.json()
-            username, password = str(body["username"]), str(body["password"])
-            client_id = str(body.get("clientId", "unknown"))
-        except (ValueError, KeyError, TypeError):
-            return _error(400, "expected JSON with username, password and clientId")
-        users = {u.username: u.password for u in self.sim.config.users}
-        if users.get(username) != password:
-            return _error(401, "bad credentials")
-        token = tokens.issue(self.sim.config.jwt_secret, client_id, self.sim.clock())
-        return _json({"token": f"Token {token}"})
+            body = msgspec.json.decode(await request.read(), type=LoginRequest)
+        except msgspec.DecodeError:
+            return error_response(
+                request, 400, "expected JSON {username, password, clientId} (strings)"
+            )
+        users = {user.username: user.password for user in self.sim.config.users}
+        known = users.get(body.username)
+        if known is None or not tokens.same_secret(known, body.password):
+            return error_response(request, 401, "bad credentials")
+        subject = body.clientId or body.username
+        token = tokens.issue(self.sim.config.jwt_secret, subject, self.sim.clock())
+        return json_response({"token": f"Token {token}"})  # the NMS includes the scheme
 
     async def dataproviders(self, request: web.Request) -> web.Response:
-        providers = sorted({c.data_provider for c in self.sim.cards})
-        return _json([{"ip": ip, "name": f"NMS+ {ip}"} for ip in providers])
+        # ASSUMED shape (the manual lists the endpoint without showing its answer).
+        providers = sorted({card.data_provider for card in self.sim.network.cards})
+        return json_response([{"ip": ip, "name": f"NMS+ {ip}"} for ip in providers])
 
+    # -- state views ------------------------------------------------------------------------
     async def inventory_state(self, request: web.Request) -> web.Response:
-        return self._page_of(self.rows.cards(self._filters(request, INVENTORY_FILTERS)), request)
-
-    async def inventory_count(self, request: web.Request) -> web.Response:
-        return _json(len(self.sim.cards))
-
-    async def inventory_capability(self, request: web.Request) -> web.Response:
-        models = {c.model: c for c in self.sim.cards}
-        rows = [
-            {
-                "cardModel": m,
-                "cardPart": c.part,
-                "ports": sorted({d.port for d in c.measures if d.port}),
-                "crossconnection": ["IN Data->OUT Line"] if c.family == "TRANSPONDER" else [],
-                "descriptor": f"{c.family.lower()} {m}",
-                "reload": "2025-12-04T20:30:01-03:00",
-            }
-            for m, c in sorted(models.items())
-        ]
-        return self._page_of([r for r in rows if _capability_match(r, request)], request)
+        request[VIEW_KEY] = "inventory"
+        filters = parse_filters(request.query.items(), INVENTORY_FILTERS)
+        return json_response(self.views.inventory_page(filters, self.views.paging(request.query)))
 
     async def measures_state(self, request: web.Request) -> web.Response:
-        page, size = self._paging(request)
-        filters = self._filters(request, MEASURE_FILTERS)
-        body = self.rows.measures_page(filters, page, size)
-        return self._malformed(body, size) or _json(body)
+        request[VIEW_KEY] = "measures"
+        filters = parse_filters(request.query.items(), MEASURE_FILTERS)
+        return json_response(self.views.measures_page(filters, self.views.paging(request.query)))
+
+    async def alarm_state(self, request: web.Request) -> web.Response:
+        request[VIEW_KEY] = "alarms"
+        filters = parse_filters(request.query.items(), ALARM_FILTERS)
+        return json_response(self.views.alarms_page(filters, self.views.paging(request.query)))
+
+    # -- counts -----------------------------------------------------------------------------
+    async def inventory_count(self, request: web.Request) -> web.Response:
+        return json_response(len(self.sim.network.cards))
 
     async def measures_count(self, request: web.Request) -> web.Response:
-        return _json(self.rows.count_measures())
+        return json_response(self.sim.network.measure_count())
+
+    async def alarm_count(self, request: web.Request) -> web.Response:
+        counts = dict.fromkeys(SEVERITIES, 0)
+        active = self.sim.alarms.active()
+        for alarm in active:
+            counts[alarm.kind.severity] += 1
+        return json_response({"TOTAL": len(active), **counts})
+
+    # -- capabilities -----------------------------------------------------------------------
+    async def inventory_capability(self, request: web.Request) -> web.Response:
+        rows = [
+            {
+                "cardModel": model.name,
+                "cardPart": model.part,
+                "ports": list(model.ports),
+                "crossconnection": list(model.crossconnection),
+                "descriptor": f"{model.family} {model.name}",
+                "reload": _CAPABILITY_RELOAD,
+            }
+            for model in MODELS.values()
+        ]
+        return self._capability(request, "inventory/capability", rows)
 
     async def measures_capability(self, request: web.Request) -> web.Response:
         seen: dict[str, dict[str, Any]] = {}
-        for card in self.sim.cards:
-            for d in card.measures:
-                key = f"{card.model}-{d.key}-{d.subkey}"
+        updated = self.views.stamps.text(self.sim.started_at)
+        for card in self.sim.network.cards:
+            for kind in card.measures:
+                uid = f"{card.model.name}-{kind.key}-{kind.subkey}"
                 seen.setdefault(
-                    key,
+                    uid,
                     {
-                        "id": key,
-                        "cardModel": card.model,
-                        "measureName": d.name,
+                        "id": uid,
+                        "cardModel": card.model.name,
+                        "measureName": kind.name,
                         "measureResource": None,
-                        "measureGroup": d.group,
-                        "port": d.port,
-                        "updatedAt": self.rows.stamp(self.sim.started_at),
+                        "measureGroup": kind.group,
+                        "port": kind.port,
+                        "updatedAt": updated,
                     },
                 )
-        rows = [r for r in seen.values() if _capability_match(r, request)]
-        return self._page_of(rows, request)
-
-    async def alarm_state(self, request: web.Request) -> web.Response:
-        return self._page_of(self.rows.alarms(self._filters(request, ALARM_FILTERS)), request)
-
-    async def alarm_count(self, request: web.Request) -> web.Response:
-        counts = dict.fromkeys(("CRITICAL", "MAJOR", "MINOR", "WARNING", "UNKNOWN", "CLEARED"), 0)
-        active = [a for a in self.sim.live_alarms() if a.active]
-        for alarm in active:
-            counts[alarm.severity] = counts.get(alarm.severity, 0) + 1
-        return _json({"TOTAL": len(active), **counts})
+        return self._capability(request, "measures/capability", list(seen.values()))
 
     async def alarm_capability(self, request: web.Request) -> web.Response:
-        seen = {
-            (a.card.model, a.name): {
-                "cardModel": a.card.model,
-                "alarmUid": f"{a.group}",
-                "alarmName": a.name,
-                "alarmGroup": a.group,
-                "alarmResource": a.resource,
-                "port": a.port,
+        rows = [
+            {
+                "cardModel": model.name,
+                # ASSUMED form of alarmUid (never shown): model, group and a number.
+                "alarmUid": f"{model.name}-{kind.group}-{n}",
+                "alarmName": kind.name,
+                "alarmGroup": kind.group,
+                "alarmResource": kind.resource,
+                "port": kind.port,
             }
-            for a in self.sim.alarms
-        }
-        return self._page_of([r for r in seen.values() if _capability_match(r, request)], request)
+            for model in MODELS.values()
+            for n, kind in enumerate(kinds_for(model.family))
+        ]
+        return self._capability(request, "alarm/capability", rows)
 
-    # -- control ---------------------------------------------------------------------------
-    async def truth(self, request: web.Request) -> web.Response:
-        return _json(self.sim.truth())
-
-    async def list_faults(self, request: web.Request) -> web.Response:
-        return _json([f.describe() for f in self.sim.faults.values()])
-
-    async def add_fault(self, request: web.Request) -> web.Response:
-        try:
-            raw = await request.json()
-            fault = self.sim.add_fault(raw)
-        except json.JSONDecodeError:
-            return _error(400, "expected a JSON fault object")
-        except FaultError as exc:
-            return _error(400, str(exc))
-        self.rows.pages.clear()
-        return _json(fault.describe(), 201)
-
-    async def clear_faults(self, request: web.Request) -> web.Response:
-        self.sim.clear_all()
-        self.rows.pages.clear()
-        return web.Response(status=204)
-
-    async def clear_fault(self, request: web.Request) -> web.Response:
-        if not self.sim.clear_fault(request.match_info["fault_id"]):
-            return _error(404, "no such fault")
-        self.rows.pages.clear()
-        return web.Response(status=204)
-
-    async def healthz(self, request: web.Request) -> web.Response:
-        return web.Response(text="ok\n")
-
-
-def _capability_match(row: dict[str, Any], request: web.Request) -> bool:
-    for key, wanted in request.query.items():
-        if key in ("page", "size") or key not in row:
-            continue
-        if str(row[key]).lower() != wanted.lower():
-            return False
-    return True
+    def _capability(
+        self, request: web.Request, path: str, rows: list[dict[str, Any]]
+    ) -> web.Response:
+        filters = parse_filters(request.query.items(), CAPABILITY_FILTERS[path])
+        chosen = [_encode(row) for row in rows if matches(row, filters)]
+        paging = self.views.paging(request.query)
+        return json_response(json_array(chosen[paging.window()]))

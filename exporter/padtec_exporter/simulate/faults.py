@@ -1,87 +1,155 @@
-"""Fault objects accepted by the control API and scenarios, validated into typed faults."""
+"""Fault objects of the control API and scenarios (docs/architecture.md "Simulator control API").
+
+Each fault type is a msgspec Struct tagged by ``type``: a fault object with an unknown type, a
+missing parameter, a wrong type or an unknown key is refused with a message naming it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
-FAULT_TYPES = (
-    "pump_degradation",
-    "card_down",
-    "osnr_drop",
-    "fibre_cut",
-    "card_added",
-    "card_removed",
-    "outage",
-    "slow",
-    "token_expiry",
-    "rate_limit",
-    "malformed",
-)
-MALFORMED_MODES = ("truncated", "html", "wrong_shape", "bad_rows")
+import msgspec
+
+NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+Positive = Annotated[float, msgspec.Meta(gt=0)]
+Probability = Annotated[float, msgspec.Meta(ge=0, le=1)]
 
 
 class FaultError(ValueError):
-    """The fault object is not valid; the message says why (answered as HTTP 400)."""
+    """A fault object cannot be applied; the message says why (answered as HTTP 400)."""
 
 
-@dataclass
-class Fault:
-    id: str
-    type: str
-    params: dict[str, Any]
-    created_at: float
-    expires_at: float | None = None
-    # Filled when applied: e.g. the card a card_added fault created.
-    result: dict[str, Any] = field(default_factory=dict)
-
-    def number(self, key: str, default: float) -> float:
-        return float(self.params.get(key, default))
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": self.type,
-            **self.params,
-            **self.result,
-            "expires_at": self.expires_at,
-        }
+class FaultSpec(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+    duration_seconds: NonNegative | None = None  # forever when absent
 
 
-_NEEDS_CARD = {"pump_degradation", "card_down", "osnr_drop", "fibre_cut", "card_removed"}
-_NUMBERS = {
-    "target_dbm",
-    "ramp_seconds",
-    "drop_db",
-    "loss_db",
-    "delay_seconds",
-    "every_seconds",
-    "probability",
-    "retry_after_seconds",
-    "duration_seconds",
-}
+class CardFault(FaultSpec, kw_only=True):
+    card_uid: str
 
 
-def validate(raw: Any) -> dict[str, Any]:
-    """Check a fault object's shape and values (the card's existence is checked by the caller)."""
+class PumpDegradation(CardFault, tag="pump_degradation", kw_only=True):
+    target_dbm: float = 8.0
+    ramp_seconds: NonNegative = 0.0
+
+
+class CardDown(CardFault, tag="card_down", kw_only=True):
+    pass
+
+
+class OsnrDrop(CardFault, tag="osnr_drop", kw_only=True):
+    drop_db: NonNegative = 8.0
+
+
+class FibreCut(CardFault, tag="fibre_cut", kw_only=True):
+    loss_db: NonNegative = 6.0
+
+
+class CardAdded(FaultSpec, tag="card_added", kw_only=True):
+    site: str
+    card_model: str = "TM1200G-SA"
+
+
+class CardRemoved(CardFault, tag="card_removed", kw_only=True):
+    pass
+
+
+class Outage(FaultSpec, tag="outage", kw_only=True):
+    mode: Literal["5xx", "hang"] = "5xx"
+
+
+class Slow(FaultSpec, tag="slow", kw_only=True):
+    delay_seconds: NonNegative = 2.0
+
+
+class TokenExpiry(FaultSpec, tag="token_expiry", kw_only=True):
+    every_seconds: Positive = 10.0
+
+
+class RateLimit(FaultSpec, tag="rate_limit", kw_only=True):
+    probability: Probability = 1.0
+    retry_after_seconds: NonNegative = 1.0
+
+
+class Malformed(FaultSpec, tag="malformed", kw_only=True):
+    probability: Probability = 1.0
+    mode: Literal["truncated", "html", "wrong_shape", "bad_rows"] = "truncated"
+
+
+AnyFault = (
+    PumpDegradation
+    | CardDown
+    | OsnrDrop
+    | FibreCut
+    | CardAdded
+    | CardRemoved
+    | Outage
+    | Slow
+    | TokenExpiry
+    | RateLimit
+    | Malformed
+)
+FAULT_TYPES: tuple[str, ...] = tuple(
+    str(kind.__struct_config__.tag)
+    for kind in (
+        PumpDegradation,
+        CardDown,
+        OsnrDrop,
+        FibreCut,
+        CardAdded,
+        CardRemoved,
+        Outage,
+        Slow,
+        TokenExpiry,
+        RateLimit,
+        Malformed,
+    )
+)
+# Faults that act on every request of the NMS API rather than on the network's data.
+TRANSPORT_FAULTS = (Outage, Slow, TokenExpiry, RateLimit, Malformed)
+
+
+def parse_fault(raw: Any) -> AnyFault:
+    """A fault object (decoded JSON or YAML) → its typed spec, or FaultError saying why not."""
     if not isinstance(raw, dict):
         raise FaultError("a fault is a JSON object with a 'type'")
     kind = raw.get("type")
     if kind not in FAULT_TYPES:
         raise FaultError(f"unknown fault type {kind!r}; expected one of {', '.join(FAULT_TYPES)}")
-    params = {k: v for k, v in raw.items() if k != "type"}
-    for key in _NUMBERS & params.keys():
-        value = params[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise FaultError(f"{kind}: '{key}' must be a non-negative number")
-    if kind in _NEEDS_CARD and not isinstance(params.get("card_uid"), str):
-        raise FaultError(f"{kind}: 'card_uid' is required")
-    if kind == "card_added" and not isinstance(params.get("site"), str):
-        raise FaultError("card_added: 'site' is required")
-    if kind == "outage" and params.setdefault("mode", "5xx") not in ("5xx", "hang"):
-        raise FaultError("outage: 'mode' must be '5xx' or 'hang'")
-    if kind == "malformed" and params.setdefault("mode", "truncated") not in MALFORMED_MODES:
-        raise FaultError(f"malformed: 'mode' must be one of {', '.join(MALFORMED_MODES)}")
-    if kind in ("rate_limit", "malformed") and not 0 <= float(params.get("probability", 1)) <= 1:
-        raise FaultError(f"{kind}: 'probability' must be between 0 and 1")
-    return {"type": kind, **params}
+    try:
+        spec: AnyFault = msgspec.convert(raw, AnyFault)
+    except msgspec.ValidationError as exc:
+        raise FaultError(f"{kind}: {_readable(str(exc))}") from exc
+    return spec
+
+
+def _readable(message: str) -> str:
+    # msgspec: "Expected `float`, got `str` - at `$.target_dbm`" → "'target_dbm': Expected ..."
+    if " - at `$." in message:
+        what, where = message.split(" - at `$.", 1)
+        return f"'{where.rstrip('`')}': {what}"
+    return message
+
+
+@dataclass
+class ActiveFault:
+    id: str
+    spec: AnyFault
+    created_at: float  # wall clock
+    expires_at: float | None
+    # What applying it did, shown with the fault: e.g. the uid of the card a card_added made.
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def card_uid(self) -> str | None:
+        if isinstance(self.spec, CardFault):
+            return self.spec.card_uid
+        uid = self.result.get("card_uid")
+        return uid if isinstance(uid, str) else None
+
+    def describe(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"id": self.id, **msgspec.to_builtins(self.spec)}
+        doc.update(self.result)
+        doc["created_at"] = self.created_at
+        doc["expires_at"] = self.expires_at
+        return doc

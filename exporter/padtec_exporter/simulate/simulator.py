@@ -1,274 +1,287 @@
-"""The simulated NMS state: network, value dynamics, faults and the alarms they raise."""
+"""The simulated NMS: the network, its values at the current update, faults and alarms.
+
+Faults act at once (as if the NMS+ refreshed right then) and values move every update. What a
+fault does to the data, as a real network would show it:
+
+- pump_degradation: Pump Power (key 7260) goes to ``target_dbm`` over ``ramp_seconds``; a
+  THRESHOLD alarm is active while the value is outside [12, 24] dBm.
+- card_down: ``cardIsUp`` false, ``cardUpdate`` moves, a CRITICAL FAIL alarm.
+- fibre_cut: the card's input power (IN Line IN Power / Rx Power Line 1) drops by ``loss_db``;
+  a LOS alarm.
+- osnr_drop: OSNR drops by ``drop_db``; a THRESHOLD alarm while it is below 15 dB.
+- card_added / card_removed: the inventory changes; clearing the fault undoes it.
+
+Clearing a fault restores healthy values and ends its alarms (they become history rows).
+"""
 
 from __future__ import annotations
 
-import math
-import random
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from padtec_exporter.simulate.alarms import (
+    CARD_FAIL,
+    OSNR_LOW,
+    PUMP_OUT_OF_RANGE,
+    AlarmBook,
+    add_background_alarms,
+    loss_of_signal,
+)
+from padtec_exporter.simulate.catalog import MODELS
 from padtec_exporter.simulate.config import SimulatorConfig
-from padtec_exporter.simulate.faults import Fault, FaultError, validate
-from padtec_exporter.simulate.network import MODELS, SimCard, generate
+from padtec_exporter.simulate.dynamics import Dynamics
+from padtec_exporter.simulate.faults import (
+    ActiveFault,
+    AnyFault,
+    CardAdded,
+    CardDown,
+    CardFault,
+    CardRemoved,
+    FaultError,
+    FibreCut,
+    OsnrDrop,
+    PumpDegradation,
+    parse_fault,
+)
+from padtec_exporter.simulate.network import Card, Network, generate
 
-DAY = 86400.0
-PUMP_RANGE = (12.0, 24.0)
-
-
-@dataclass
-class SimAlarm:
-    oid: int
-    card: SimCard
-    name: str
-    group: str
-    severity: str
-    resource: str
-    port: str | None
-    start: float
-    end: float | None = None
-    ack: float | None = None
-    fault_id: str | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.end is None
-
-
-def _noise(card: int, measure: int, tick: int) -> float:
-    """Deterministic pseudo-random number in [-1, 1) from (card, measure, tick)."""
-    x = (card * 73856093) ^ (measure * 19349663) ^ (tick * 83492791)
-    x = (x * 2654435761) & 0xFFFFFFFF
-    x ^= x >> 15
-    x = (x * 2246822519) & 0xFFFFFFFF
-    x ^= x >> 13
-    return (x / 2147483648.0) - 1.0
+PUMP_RANGE_DBM = (12.0, 24.0)
+OSNR_MIN_DB = 15.0
+_NEEDED_ROLE = {PumpDegradation: "pump", OsnrDrop: "osnr", FibreCut: "input"}
+F = TypeVar("F")
 
 
 class Simulator:
     def __init__(self, config: SimulatorConfig, clock: Callable[[], float] = time.time) -> None:
         self.config = config
         self.clock = clock
-        self._factory, self.cards = generate(
+        self.started_at = clock()
+        self.network: Network = generate(
             config.seed, config.sites, config.cards_per_site, config.extra_measures_per_card
         )
-        self.by_uid = {card.uid: card for card in self.cards}
-        self.started_at = clock()
-        self.tick = 0
-        self.tick_time = self.started_at
-        self.version = 0  # bumps whenever the inventory changes (caches key on it)
-        self.faults: dict[str, Fault] = {}
-        self._fault_seq = 0
-        self._oid = 750000
-        self.alarms: list[SimAlarm] = []
-        self.status_changed_at: dict[str, float] = {}
-        self.rng = random.Random(config.seed)
-        self._background_alarms()
+        self.dynamics = Dynamics(config.seed, config.update_interval_seconds)
+        self.alarms = AlarmBook()
+        add_background_alarms(self.alarms, self.network.cards, config.seed, self.started_at)
+        self.faults: dict[str, ActiveFault] = {}
+        self._fault_count = 0
+        self.tick = 0  # updates so far
+        self.tick_time = self.started_at  # wall clock of the last update (updatedAt)
+        self._changes = 0  # fault and inventory changes (part of data_version)
+        self._removed: dict[str, Card] = {}  # by fault id, to put cards back
 
-    # -- time ------------------------------------------------------------------------------
+    # -- versions ---------------------------------------------------------------------------
+    @property
+    def data_version(self) -> tuple[int, ...]:
+        """Changes whenever any API answer may change (pages are cached under it)."""
+        return (self.tick, self._changes, self.network.version, self.alarms.version)
+
+    # -- updates ----------------------------------------------------------------------------
     def advance(self) -> None:
-        """One NMS+ refresh: values move, expired faults end."""
+        """One NMS+ refresh: values move, updatedAt moves, faults past their time end."""
+        self.expire_faults()
         self.tick += 1
         self.tick_time = self.clock()
-        for fault in [
-            f
-            for f in self.faults.values()
-            if f.expires_at is not None and f.expires_at <= self.tick_time
-        ]:
-            self.clear_fault(fault.id)
+        self._evaluate_threshold_alarms()
 
-    # -- values ----------------------------------------------------------------------------
-    def value(self, card: SimCard, index: int) -> float:
-        d = card.measures[index]
-        t = self.tick * self.config.update_interval_seconds
-        v = d.base + card.offsets[index]
-        v += 0.1 * d.spread * math.sin(2 * math.pi * t / (7 * DAY) + card.index)  # slow drift
-        if d.kind == "temperature":
-            v += 3.0 * math.sin(2 * math.pi * (t / DAY + card.index / 97))  # daily cycle
-        v += d.noise * _noise(card.index, index, self.tick)
-        for fault in self._card_faults(card.uid):
-            v = self._apply(fault, d.kind, v)
-        if d.kind == "ber":
-            v = max(v, 1e-9)
-        return v
-
-    def _apply(self, fault: Fault, kind: str, v: float) -> float:
-        if fault.type == "pump_degradation" and kind == "pump":
-            ramp = fault.number("ramp_seconds", 0.0)
-            share = 1.0 if ramp <= 0 else min(1.0, (self.clock() - fault.created_at) / ramp)
-            return v + (fault.number("target_dbm", 8.0) - v) * share
-        if fault.type == "osnr_drop" and kind == "osnr":
-            return v - fault.number("drop_db", 8.0)
-        if fault.type == "fibre_cut" and kind == "input":
-            return v - fault.number("loss_db", 6.0)
-        return v
-
-    def card_is_up(self, card: SimCard) -> bool:
-        return not any(f.type == "card_down" for f in self._card_faults(card.uid))
-
-    def card_status_time(self, card: SimCard) -> float:
-        return self.status_changed_at.get(card.uid, self.started_at)
-
-    def _card_faults(self, uid: str) -> Iterator[Fault]:
-        for fault in self.faults.values():
-            if fault.params.get("card_uid") == uid:
-                yield fault
-
-    def active_fault(self, kind: str) -> Fault | None:
-        for fault in self.faults.values():
-            if fault.type == kind:
-                return fault
-        return None
-
-    # -- faults ----------------------------------------------------------------------------
-    def add_fault(self, raw: Any) -> Fault:
-        params = validate(raw)
-        kind = params.pop("type")
-        self._check_target(kind, params)
-        self._fault_seq += 1
+    def expire_faults(self) -> None:
         now = self.clock()
-        duration = params.get("duration_seconds")
-        fault = Fault(
-            id=f"f{self._fault_seq}",
-            type=kind,
-            params=params,
+        for fault in list(self.faults.values()):
+            if fault.expires_at is not None and fault.expires_at <= now:
+                self.clear_fault(fault.id, when=fault.expires_at)
+
+    # -- values -----------------------------------------------------------------------------
+    def values(self, card: Card) -> list[float]:
+        """The card's measures at the current update, faults applied (index-aligned)."""
+        values = self.dynamics.healthy_values(card, self.tick)
+        for fault in self._faults_on(card.uid):
+            self._apply(fault, card, values)
+        return values
+
+    def _apply(self, fault: ActiveFault, card: Card, values: list[float]) -> None:
+        spec = fault.spec
+        for index, kind in enumerate(card.measures):
+            if isinstance(spec, PumpDegradation) and kind.role == "pump":
+                values[index] += (spec.target_dbm - values[index]) * self._ramp_share(fault)
+            elif isinstance(spec, OsnrDrop) and kind.role == "osnr":
+                values[index] -= spec.drop_db
+            elif isinstance(spec, FibreCut) and kind.role == "input":
+                values[index] -= spec.loss_db
+
+    def _ramp_share(self, fault: ActiveFault) -> float:
+        assert isinstance(fault.spec, PumpDegradation)
+        ramp = fault.spec.ramp_seconds
+        if ramp <= 0:
+            return 1.0
+        # Progress is read at the last update: the value moves in update steps, like the rest.
+        return min(1.0, max(0.0, (self.tick_time - fault.created_at) / ramp))
+
+    def _faults_on(self, uid: str) -> list[ActiveFault]:
+        return [f for f in self.faults.values() if f.card_uid == uid]
+
+    def transport_fault(self, kind: type[F]) -> F | None:
+        """The newest active fault of a transport kind (outage, slow, rate_limit, ...)."""
+        found: F | None = None
+        for fault in self.faults.values():
+            if isinstance(fault.spec, kind):
+                found = fault.spec
+        return found
+
+    # -- faults -----------------------------------------------------------------------------
+    def add_fault(self, raw: Any) -> ActiveFault:
+        """Validate and apply a fault object; FaultError (→ HTTP 400) when it cannot be."""
+        self.expire_faults()
+        spec = parse_fault(raw)
+        self._check_target(spec)
+        self._fault_count += 1
+        now = self.clock()
+        duration = spec.duration_seconds
+        fault = ActiveFault(
+            id=f"f{self._fault_count}",
+            spec=spec,
             created_at=now,
-            expires_at=None if duration is None else now + float(duration),
+            expires_at=None if duration is None else now + duration,
         )
         self.faults[fault.id] = fault
-        self._on_fault_added(fault)
+        self._changes += 1
+        self._on_added(fault, now)
         return fault
 
-    def _check_target(self, kind: str, params: dict[str, Any]) -> None:
-        uid = params.get("card_uid")
-        if uid is not None and kind != "card_added" and uid not in self.by_uid:
-            raise FaultError(f"{kind}: no card {uid!r} in the simulated network")
-        if uid is None:
+    def _check_target(self, spec: AnyFault) -> None:
+        if isinstance(spec, CardAdded):
+            if spec.card_model not in MODELS:
+                known = ", ".join(MODELS)
+                raise FaultError(
+                    f"card_added: unknown card_model {spec.card_model!r}; expected one of {known}"
+                )
             return
-        kinds = {d.kind for d in self.by_uid[uid].measures}
-        needed = {"pump_degradation": "pump", "osnr_drop": "osnr", "fibre_cut": "input"}
-        if kind in needed and needed[kind] not in kinds:
-            raise FaultError(f"{kind}: card {uid} has no {needed[kind]} measure")
-        if kind == "card_added" and params.get("card_model", "TM1200G-SA") not in MODELS:
-            raise FaultError(f"card_added: unknown card_model {params.get('card_model')!r}")
+        if not isinstance(spec, CardFault):
+            return
+        card = self.network.get(spec.card_uid)
+        if card is None:
+            raise FaultError(f"{_tag(spec)}: no card {spec.card_uid!r} in the simulated network")
+        role = _NEEDED_ROLE.get(type(spec))
+        if role is not None and all(kind.role != role for kind in card.measures):
+            raise FaultError(
+                f"{_tag(spec)}: card {spec.card_uid!r} ({card.model.name}) has no {role} measure"
+            )
 
-    def _on_fault_added(self, fault: Fault) -> None:
-        uid = fault.params.get("card_uid")
-        if fault.type == "card_added":
-            self._add_card(fault)
-        elif fault.type == "card_removed" and uid:
-            self._remove_card(uid)
-        elif fault.type == "card_down" and uid:
-            self.status_changed_at[uid] = self.clock()
-            self._raise(fault, "Falha de placa (card down)", "FAIL", "CRITICAL")
-        elif fault.type == "pump_degradation" and uid:
-            target = fault.number("target_dbm", 8.0)
-            if not PUMP_RANGE[0] <= target <= PUMP_RANGE[1]:
-                self._raise(fault, "Pump power out of range", "THRESHOLD", "CRITICAL", "Pump")
-        elif fault.type == "osnr_drop" and uid:
-            self._raise(fault, "OSNR below the minimum threshold", "THRESHOLD", "MAJOR", "Line 1")
-        elif fault.type == "fibre_cut" and uid:
-            self._raise(fault, "Perda de sinal (LOS)", "LOS", "CRITICAL", "IN Line")
+    def _on_added(self, fault: ActiveFault, now: float) -> None:
+        spec = fault.spec
+        if isinstance(spec, CardAdded):
+            network = self.network
+            card = network.factory.make(
+                MODELS[spec.card_model], spec.site, network.provider_for(spec.site)
+            )
+            network.add(card)
+            fault.result["card_uid"] = card.uid
+        elif isinstance(spec, CardRemoved):
+            removed = self.network.remove(spec.card_uid)
+            if removed is not None:
+                self._removed[fault.id] = removed
+                self.alarms.end_for_card(removed, now)
+        elif isinstance(spec, CardDown):
+            card = self._card(spec.card_uid)
+            self._set_status(card, up=False, when=now)
+            self.alarms.raise_alarm(card, CARD_FAIL, now, cause=fault.id)
+        elif isinstance(spec, FibreCut):
+            card = self._card(spec.card_uid)
+            port = next(k.port for k in card.measures if k.role == "input")
+            self.alarms.raise_alarm(card, loss_of_signal(port), now, cause=fault.id)
+        self._evaluate_threshold_alarms()
 
-    def clear_fault(self, fault_id: str) -> bool:
+    def clear_fault(self, fault_id: str, when: float | None = None) -> bool:
+        """End a fault: healthy values, its alarms become history, inventory changes undone."""
         fault = self.faults.pop(fault_id, None)
         if fault is None:
             return False
-        now = self.clock()
-        for alarm in self.alarms:
-            if alarm.fault_id == fault_id and alarm.active:
-                alarm.end = now
-        uid = fault.params.get("card_uid")
-        if fault.type == "card_down" and uid:
-            self.status_changed_at[uid] = now
-        # card_added / card_removed change the inventory for good: clearing only forgets them.
+        now = self.clock() if when is None else when
+        self._changes += 1
+        self.alarms.end_caused_by(fault.id, now)
+        spec = fault.spec
+        if isinstance(spec, CardDown):
+            card = self.network.get(spec.card_uid)
+            if card is not None and not any(
+                isinstance(f.spec, CardDown) for f in self._faults_on(card.uid)
+            ):
+                self._set_status(card, up=True, when=now)
+        elif isinstance(spec, CardAdded) and fault.card_uid is not None:
+            added = self.network.remove(fault.card_uid)
+            if added is not None:
+                self.alarms.end_for_card(added, now)
+        elif isinstance(spec, CardRemoved) and fault_id in self._removed:
+            self.network.add(self._removed.pop(fault_id))
         return True
 
     def clear_all(self) -> None:
-        for fault_id in list(self.faults):
+        # Newest first, so a card added and then removed comes back before it goes again.
+        for fault_id in reversed(list(self.faults)):
             self.clear_fault(fault_id)
 
-    def _add_card(self, fault: Fault) -> None:
-        site = str(fault.params["site"])
-        provider = next((c.data_provider for c in self.cards if c.site == site), "172.30.9.1")
-        card = self._factory.make(
-            site, provider, model=str(fault.params.get("card_model", "TM1200G-SA"))
-        )
-        self.cards.append(card)
-        self.by_uid[card.uid] = card
-        fault.result["card_uid_added"] = card.uid
-        self.version += 1
+    def _card(self, uid: str) -> Card:
+        card = self.network.get(uid)
+        if card is None:  # _check_target ran just before
+            raise FaultError(f"no card {uid!r} in the simulated network")
+        return card
 
-    def _remove_card(self, uid: str) -> None:
-        card = self.by_uid.pop(uid)
-        self.cards.remove(card)
-        now = self.clock()
-        for alarm in self.alarms:
-            if alarm.card is card and alarm.active:
-                alarm.end = now
-        self.version += 1
+    @staticmethod
+    def _set_status(card: Card, *, up: bool, when: float) -> None:
+        card.up = up
+        card.status_changed_at = when
+        card.status_version += 1
 
-    # -- alarms ----------------------------------------------------------------------------
-    def _raise(
-        self,
-        fault: Fault | None,
-        name: str,
-        group: str,
-        severity: str,
-        port: str | None = None,
-        card: SimCard | None = None,
-        start: float | None = None,
-    ) -> SimAlarm:
-        self._oid += 1
-        if card is not None:
-            target = card
-        elif fault is not None:
-            target = self.by_uid[str(fault.params["card_uid"])]
-        else:
-            raise ValueError("an alarm needs a card or a fault naming one")
-        alarm = SimAlarm(
-            oid=self._oid,
-            card=target,
-            name=name,
-            group=group,
-            severity=severity,
-            resource="",
-            port=port,
-            start=start or self.clock(),
-            fault_id=fault.id if fault else None,
-        )
-        self.alarms.append(alarm)
-        return alarm
+    def card_status_time(self, card: Card) -> float:
+        """cardUpdate: the last status change, or hours before start (it lags on a real NMS)."""
+        if card.status_changed_at is not None:
+            return card.status_changed_at
+        return self.started_at - card.status_lag
 
-    def _background_alarms(self) -> None:
-        """Standing low-severity alarms and some history, as a real network always has."""
-        choices = [
-            ("Temperatura elevada", "TEMPERATURE", "WARNING", None),
-            ("Pin below the minimum threshold", "THRESHOLD", "MINOR", "IN Line"),
-            ("LOS Sync (Client 1)", "LOS Sync", "MINOR", "Client 1"),
-        ]
-        for card in self.cards[3::7]:
-            name, group, severity, port = self.rng.choice(choices)
-            start = self.started_at - self.rng.uniform(3600, 30 * DAY)
-            alarm = self._raise(None, name, group, severity, port, card=card, start=start)
-            if self.rng.random() < 0.4:
-                alarm.end = start + self.rng.uniform(60, 3600)  # history row
-            elif self.rng.random() < 0.5:
-                alarm.ack = start + self.rng.uniform(60, 7200)
+    # -- threshold alarms -------------------------------------------------------------------
+    def _evaluate_threshold_alarms(self) -> None:
+        """Alarms that follow a value: raised while it is beyond the threshold, ended after."""
+        for fault in list(self.faults.values()):
+            spec = fault.spec
+            if not isinstance(spec, PumpDegradation | OsnrDrop):
+                continue
+            card = self.network.get(spec.card_uid)
+            if card is None:
+                continue
+            role, kind = ("pump", PUMP_OUT_OF_RANGE)
+            if isinstance(spec, OsnrDrop):
+                role, kind = ("osnr", OSNR_LOW)
+            values = self.values(card)
+            beyond = any(
+                _beyond(role, value)
+                for measure, value in zip(card.measures, values, strict=True)
+                if measure.role == role
+            )
+            alarm = self.alarms.find_active(card, kind, fault.id)
+            if beyond and alarm is None:
+                self.alarms.raise_alarm(card, kind, self.clock(), cause=fault.id)
+            elif not beyond and alarm is not None:
+                self.alarms.end(alarm, self.clock())
 
-    def live_alarms(self) -> list[SimAlarm]:
-        """Alarms of cards still in the network, active and history."""
-        return [a for a in self.alarms if a.card.uid in self.by_uid]
-
-    # -- truth -----------------------------------------------------------------------------
+    # -- truth ------------------------------------------------------------------------------
     def truth(self) -> dict[str, Any]:
+        """What the simulated network is now (tests compare the exporter against it)."""
+        self.expire_faults()
+        cards = self.network.cards
         return {
-            "cards": len(self.cards),
-            "sites": sorted({c.site for c in self.cards}),
-            "measures": sum(len(c.measures) for c in self.cards),
-            "active_alarms": sum(1 for a in self.live_alarms() if a.active),
-            "card_uids": [c.uid for c in self.cards],
-            "faults": [f.describe() for f in self.faults.values()],
+            "cards": len(cards),
+            "sites": self.network.sites(),
+            "measures": self.network.measure_count(),
+            "active_alarms": len(self.alarms.active()),
+            "card_uids": [card.uid for card in cards],
+            "faults": [fault.describe() for fault in self.faults.values()],
             "tick": self.tick,
         }
+
+
+def _beyond(role: str, value: float) -> bool:
+    if role == "pump":
+        return not PUMP_RANGE_DBM[0] <= value <= PUMP_RANGE_DBM[1]
+    return value < OSNR_MIN_DB
+
+
+def _tag(spec: AnyFault) -> str:
+    return str(type(spec).__struct_config__.tag)

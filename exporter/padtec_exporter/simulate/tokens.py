@@ -17,9 +17,11 @@ def _unb64(text: str) -> bytes:
 
 
 def issue(secret: str, subject: str, issued_at: float) -> str:
-    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    # iat keeps milliseconds so that "tokens older than N s" works for small N in tests.
-    payload = _b64(json.dumps({"sub": subject, "iat": round(issued_at, 3)}).encode())
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    # iat keeps milliseconds (a JWT NumericDate may): "tokens older than N s" works for small N.
+    payload = _b64(
+        json.dumps({"sub": subject, "iat": round(issued_at, 3)}, separators=(",", ":")).encode()
+    )
     signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256)
     return f"{header}.{payload}.{_b64(signature.digest())}"
 
@@ -35,3 +37,8 @@ def issued_at(secret: str, token: str) -> float | None:
         return float(claims["iat"])
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def same_secret(expected: str, given: str) -> bool:
+    """Constant-time comparison of a password or token."""
+    return hmac.compare_digest(expected.encode(), given.encode())
