@@ -191,17 +191,29 @@ def _int(raw: object) -> int | None:
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
-    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-        return int(raw)
+    if isinstance(raw, str):
+        stripped = raw.strip()
+        magnitude = _digits(stripped.removeprefix("-"))
+        return None if magnitude is None else (-magnitude if stripped[:1] == "-" else magnitude)
+    return None
+
+
+def _digits(text: str) -> int | None:
+    """Plain ASCII digits as an int, else None: int() also takes "٣" and fails on "²" or on
+    more than 4300 digits, and one such row must not fail its whole page."""
+    if text.isascii() and text.isdigit() and len(text) <= 64:
+        return int(text)
     return None
 
 
 def _keys_from_uid(uid: str, key: int | None, subkey: int | None) -> tuple[int | None, int | None]:
     """``ROA1-HA-E29001-TR#374-7260-0`` → (7260, 0): older builds send no measureKey/SubKey."""
     parts = uid.rsplit("-", 2)
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-        return (
-            key if key is not None else int(parts[1]),
-            subkey if subkey is not None else int(parts[2]),
-        )
+    if len(parts) == 3:
+        tail_key, tail_subkey = _digits(parts[1]), _digits(parts[2])
+        if tail_key is not None and tail_subkey is not None:
+            return (
+                key if key is not None else tail_key,
+                subkey if subkey is not None else tail_subkey,
+            )
     return key, subkey

@@ -31,7 +31,10 @@ def parse_number(raw: object, sentinels: frozenset[float] = frozenset()) -> floa
     if isinstance(raw, bool):
         raise ValueRejected(WRONG_TYPE)
     if isinstance(raw, int | float):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # a JSON integer of hundreds of digits
+            raise ValueRejected(NON_FINITE) from None
     elif isinstance(raw, str):
         text = raw.strip()
         if not text:

@@ -1,6 +1,6 @@
-"""NMS client: auth, paging, retry/backoff, circuit breaker. Knows HTTP, not Prometheus rows."""
+"""NMS client: auth, paging, retry/backoff, circuit breaker. Knows HTTP, not what rows mean."""
 
-from padtec_exporter.nms.client import Decoder, NmsClient, Page
+from padtec_exporter.nms.client import NmsClient
 from padtec_exporter.nms.errors import (
     AuthError,
     BreakerOpenError,
@@ -11,6 +11,7 @@ from padtec_exporter.nms.errors import (
     ResponseTooLarge,
 )
 from padtec_exporter.nms.metrics import NmsMetrics
+from padtec_exporter.nms.paging import Decoder, Page
 
 __all__ = [
     "AuthError",

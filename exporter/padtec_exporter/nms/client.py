@@ -6,25 +6,24 @@ It knows HTTP and paging, nothing of what rows mean: callers pass a decoder per 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import hashlib
 import logging
-import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 import msgspec
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+from tenacity import RetryCallState
 
 from padtec_exporter.config import NmsConfig
-from padtec_exporter.nms.auth import TokenSource
+from padtec_exporter.configfile import ConfigError
+from padtec_exporter.nms.auth import Token, TokenSource
 from padtec_exporter.nms.breaker import CircuitBreaker
 from padtec_exporter.nms.errors import (
     AuthError,
+    BreakerOpenError,
     MalformedReply,
     NmsError,
     PagingError,
@@ -32,25 +31,34 @@ from padtec_exporter.nms.errors import (
     RequestFailed,
     ResponseTooLarge,
     ServerError,
-    TransientError,
+    TokenUnavailable,
     TransportFailure,
 )
 from padtec_exporter.nms.metrics import NmsMetrics
+from padtec_exporter.nms.paging import Decoder, FetchedPage, fetch_pages, fingerprint
+from padtec_exporter.nms.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
-RATE_LIMIT_BUDGET = 4
+LOGIN_ENDPOINT = "admin/login"
+REFUSED = (401, 403)  # a 403 was seen for CSRF: any 403 is treated as a refused token
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
-    rows: list[T]
-    raw_count: int  # elements in the page's array, kept or dropped: decides the last page
+class Reply:
+    status: int
+    headers: httpx.Headers
+    body: bytes
 
 
-Decoder = Callable[[bytes], Page[T]]
+@dataclass
+class _RequestState:
+    """What one logical request (all its attempts) has used up so far."""
+
+    attempts: int = 0
+    renewed: bool = False  # the token is renewed at most once per request
 
 
 class NmsClient:
@@ -64,15 +72,15 @@ class NmsClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = config
-        self._metrics = metrics
         self._name = config.name
+        self._record = metrics.recorder(config.name)
         self._sleep = sleep
-        self._base = f"{config.base_url.rstrip('/')}/{config.api_prefix.strip('/')}"
+        self._base = _api_base(config)
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(
                 config.read_timeout_seconds, connect=config.connect_timeout_seconds
             ),
-            verify=_verify(config),
+            verify=_tls_verification(config),
             transport=transport,
             follow_redirects=False,
             limits=httpx.Limits(
@@ -81,14 +89,11 @@ class NmsClient:
             ),
         )
         self._slots = asyncio.Semaphore(config.max_concurrency)
-        self._tokens = TokenSource(config.auth, self._login)
+        self._tokens = TokenSource(config.auth, self._login, on_renewal=self._record.renewal)
+        self._retry = RetryPolicy(config.retry)
         self._breaker = CircuitBreaker(
-            config.breaker.failure_threshold,
-            config.breaker.reset_timeout_seconds,
-            clock,
-            lambda is_open: metrics.breaker_open.labels(self._name).set(int(is_open)),
+            config.breaker, clock=clock, on_change=self._record.breaker_open, name=config.name
         )
-        metrics.prepare(self._name)
 
     async def __aenter__(self) -> NmsClient:
         return self
@@ -103,271 +108,274 @@ class NmsClient:
     async def fetch_all(
         self, endpoint: str, params: Mapping[str, str], decode: Decoder[T]
     ) -> list[T]:
-        """Every page of a state view, rows in page order.
-
-        There is no total, so after the first page the client asks for ``max_concurrency``
-        pages at once and stops at the first short one (at most that many - 1 wasted).
-        """
+        """Every page of a state view, rows in page order (see ``paging``)."""
         size = self._config.page_size
-        rows: list[T] = []
-        previous: bytes | None = None
-        page, window = 0, 1
-        while True:
-            if page + window > self._config.max_pages:
-                raise PagingError(f"{endpoint}: more than {self._config.max_pages} pages")
-            try:
-                async with asyncio.TaskGroup() as group:
-                    tasks = [
-                        group.create_task(self._page(endpoint, params, number, size, decode))
-                        for number in range(page, page + window)
-                    ]
-            except BaseExceptionGroup as group_error:
-                # The first page that failed speaks for the window (the others were cancelled).
-                raise _first_nms_error(group_error) from None
-            for task in tasks:
-                result, digest = task.result()
-                if result.raw_count >= size and digest == previous:
-                    raise PagingError(
-                        f"{endpoint}: page {page} repeats the previous page; "
-                        "the NMS seems to ignore 'page'"
-                    )
-                previous = digest
-                rows.extend(result.rows)
-                if result.raw_count < size:
-                    return rows
-                page += 1
-            window = self._config.max_concurrency
+
+        def parse(body: bytes) -> FetchedPage[T]:
+            return FetchedPage(decode(body), fingerprint(body))
+
+        async def fetch(number: int) -> FetchedPage[T]:
+            query = {**params, "page": str(number), "size": str(size)}
+            return await self._request(endpoint, query, parse)
+
+        try:
+            rows = await fetch_pages(
+                fetch,
+                page_size=size,
+                max_pages=self._config.max_pages,
+                window=self._config.max_concurrency,
+            )
+        except PagingError as exc:
+            self._record.failure(endpoint, exc.reason)
+            self._failed(endpoint, exc, attempts=None)
+            raise PagingError(f"{endpoint}: {exc}") from None
+        except NmsError:
+            # Logged by the page that failed; pages requested ahead may have succeeded after
+            # it, but the view as a whole failed.
+            self._record.up(False)
+            raise
+        self._record.up(True)  # whatever pages past the end did
+        return rows
 
     async def get_json(self, endpoint: str, params: Mapping[str, str] | None = None) -> Any:
-        return await self._request(endpoint, dict(params or {}), _json)
+        """One request, its body decoded as JSON (e.g. the bare integer of ``*/count``)."""
+        return await self._request(endpoint, dict(params or {}), _decode_json)
 
-    # -- one page, one request -------------------------------------------------------------
-    async def _page(
-        self, endpoint: str, params: Mapping[str, str], number: int, size: int, decode: Decoder[T]
-    ) -> tuple[Page[T], bytes]:
-        def parse(body: bytes) -> tuple[Page[T], bytes]:
-            return decode(body), hashlib.blake2b(body, digest_size=16).digest()
-
-        query = {**params, "page": str(number), "size": str(size)}
-        return await self._request(endpoint, query, parse)
-
+    # -- one logical request: breaker, attempts, outcome -----------------------------------
     async def _request(
-        self, endpoint: str, params: dict[str, str], parse: Callable[[bytes], R]
+        self, endpoint: str, params: Mapping[str, str], parse: Callable[[bytes], R]
     ) -> R:
-        """One logical request: breaker, then attempts with retries; counts the outcome."""
         try:
-            self._breaker.before_request()
-        except NmsError as exc:
-            self._metrics.failures.labels(self._name, endpoint, exc.reason).inc()
+            probe = self._breaker.admit()
+        except BreakerOpenError as exc:
+            self._record.failure(endpoint, exc.reason)
+            self._failed(endpoint, exc, attempts=0)
             raise
-        retrying = AsyncRetrying(
-            stop=self._should_stop,
-            wait=self._backoff,
-            retry=retry_if_exception_type(TransientError),
-            sleep=self._sleep,
-            reraise=True,
-        )
+        state = _RequestState()
+        answered: bool | None = None  # did the NMS answer? None: no verdict (cancelled, a bug)
         try:
-            async for attempt in retrying:
-                with attempt:
-                    result = await self._attempt(endpoint, params, parse)
+            result = await self._with_retries(endpoint, params, parse, state)
+            answered = True
         except NmsError as exc:
-            if isinstance(exc, TransientError):
-                self._breaker.failure()
-            else:  # the NMS answered (auth, 4xx, too large): reachable, so no breaker trip
-                self._breaker.success()
-            self._metrics.up.labels(self._name).set(0)
-            log.warning(
-                "nms request failed",
-                extra={
-                    "fields": {
-                        "nms": self._name,
-                        "endpoint": endpoint,
-                        "reason": exc.reason,
-                        "attempts": retrying.statistics.get("attempt_number", 1),
-                        "error": str(exc),
-                    }
-                },
-            )
+            # Retryable errors mean unreachable or unwell; the others (auth, 4xx, too large)
+            # come from an NMS that answered.
+            answered = not exc.retryable
+            self._failed(endpoint, exc, state.attempts)
             raise
-        self._breaker.success()
-        self._metrics.up.labels(self._name).set(1)
+        finally:
+            self._settle_breaker(probe, answered)
+        self._record.up(True)
         return result
 
-    def _should_stop(self, state: RetryCallState) -> bool:
-        """``retry.attempts`` tries; a 429 asks to slow down, not to give up, so rate-limited
-        tries get a budget of RATE_LIMIT_BUDGET times as many (each waits its Retry-After)."""
-        attempts = self._config.retry.attempts
-        outcome = state.outcome
-        limited = outcome is not None and isinstance(outcome.exception(), RateLimited)
-        if limited:
-            return state.attempt_number >= attempts * RATE_LIMIT_BUDGET
-        return state.attempt_number >= attempts
+    def _settle_breaker(self, probe: bool, answered: bool | None) -> None:
+        if answered is None:
+            self._breaker.abandoned(probe)
+        elif answered:
+            self._breaker.succeeded(probe)
+        else:
+            self._breaker.failed(probe)
 
-    def _backoff(self, state: RetryCallState) -> float:
-        retry = self._config.retry
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None else None
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            return float(min(error.retry_after, retry.max_retry_after_seconds))
-        exponential = retry.initial_backoff_seconds * 2.0 ** (state.attempt_number - 1)
-        return float(
-            min(retry.max_backoff_seconds, exponential) + random.uniform(0, retry.jitter_seconds)
-        )
-
-    async def _attempt(
-        self, endpoint: str, params: dict[str, str], parse: Callable[[bytes], R]
+    async def _with_retries(
+        self,
+        endpoint: str,
+        params: Mapping[str, str],
+        parse: Callable[[bytes], R],
+        state: _RequestState,
     ) -> R:
-        token = await self._tokens.get()
-        status, headers, body = await self._send(endpoint, params, token)
-        if status in (401, 403):
-            if not await self._tokens.renew(token):
-                self._fail(endpoint, "auth")
-                raise AuthError(f"{endpoint}: the NMS refused the token (HTTP {status})")
-            self._metrics.auth_renewals.labels(self._name).inc()
-            status, headers, body = await self._send(endpoint, params, await self._tokens.get())
-            if status in (401, 403):
-                self._fail(endpoint, "auth")
-                raise AuthError(f"{endpoint}: the NMS refused a renewed token (HTTP {status})")
-        if status == 429:
-            self._fail(endpoint, "http_429")
-            raise RateLimited(f"{endpoint}: HTTP 429", _retry_after(headers.get("retry-after")))
-        if status >= 500:
-            self._fail(endpoint, "http_5xx")
-            raise ServerError(f"{endpoint}: HTTP {status}")
-        if status >= 400 or status < 200:
-            self._fail(endpoint, "http_4xx")
-            raise RequestFailed(f"{endpoint}: HTTP {status}")
+        def log_retry(retry_state: RetryCallState) -> None:
+            _log_retry(self._name, endpoint, retry_state)
+
+        async for attempt in self._retry.retrying(self._sleep, before_sleep=log_retry):
+            with attempt:
+                state.attempts += 1
+                return await self._attempt(endpoint, params, parse, state)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    def _failed(self, endpoint: str, error: NmsError, attempts: int | None) -> None:
+        """A request finally failed: one log line, ``padtec_nms_up`` 0."""
+        self._record.up(False)
+        fields: dict[str, object] = {
+            "nms": self._name,
+            "endpoint": endpoint,
+            "reason": error.reason,
+            "error": str(error),
+        }
+        if attempts is not None:
+            fields["attempts"] = attempts
+        log.warning("nms request failed", extra={"fields": fields})
+
+    # -- one attempt: token, exchange, renewal, status -------------------------------------
+    async def _attempt(
+        self,
+        endpoint: str,
+        params: Mapping[str, str],
+        parse: Callable[[bytes], R],
+        state: _RequestState,
+    ) -> R:
+        token = await self._token(endpoint, self._tokens.current())
+        reply = await self._get(endpoint, params, token)
+        if reply.status in REFUSED:
+            if state.renewed:
+                self._refused(endpoint, reply, "again")
+            token = await self._token(endpoint, self._tokens.renew(token))
+            state.renewed = True  # renewal is not a retry: no backoff, no attempt spent
+            reply = await self._get(endpoint, params, token)
+            if reply.status in REFUSED:
+                self._refused(endpoint, reply, "after renewing it")
+        self._check_status(endpoint, reply)
         try:
-            return parse(body)
-        except MalformedReply:
-            self._fail(endpoint, "malformed")
+            return parse(reply.body)
+        except MalformedReply as exc:
+            self._record.failure(endpoint, exc.reason)
+            raise MalformedReply(f"{endpoint}: {exc}") from None
+
+    async def _token(self, endpoint: str, obtain: Awaitable[Token]) -> Token:
+        """The token, or a counted auth failure when none could be read (login failures are
+        counted on the login's own exchange)."""
+        try:
+            return await obtain
+        except TokenUnavailable as exc:
+            self._record.failure(endpoint, exc.reason)
             raise
 
-    async def _send(
-        self, endpoint: str, params: dict[str, str], token: str
-    ) -> tuple[int, httpx.Headers, bytes]:
-        url = f"{self._base}/{endpoint}"
+    def _refused(self, endpoint: str, reply: Reply, when: str) -> NoReturn:
+        self._record.failure(endpoint, AuthError.reason)
+        raise AuthError(f"{endpoint}: the NMS refused the token {when} (HTTP {reply.status})")
+
+    def _check_status(self, endpoint: str, reply: Reply) -> None:
+        """Raise (and count) the error an unsuccessful status means."""
+        status = reply.status
+        if 200 <= status < 300:
+            return
+        retry_after = parse_retry_after(reply.headers.get("retry-after"))
+        error: RequestFailed
+        if status == 429:
+            error = RateLimited(f"{endpoint}: HTTP 429", retry_after=retry_after)
+        elif status >= 500:
+            error = ServerError(f"{endpoint}: HTTP {status}", retry_after=retry_after)
+        elif 300 <= status < 400:
+            error = RequestFailed(f"{endpoint}: HTTP {status}, redirects are not followed")
+        else:
+            error = RequestFailed(f"{endpoint}: HTTP {status}")
+        self._record.failure(endpoint, error.reason)
+        raise error
+
+    async def _get(self, endpoint: str, params: Mapping[str, str], token: Token) -> Reply:
+        request = self._http.build_request(
+            "GET", self._url(endpoint), params=params, headers={"Authorization": token.header}
+        )
+        return await self._exchange(endpoint, request)
+
+    async def _login(self, username: str, password: str, client_id: str) -> str:
+        body = {"username": username, "password": password, "clientId": client_id}
+        request = self._http.build_request("POST", self._url(LOGIN_ENDPOINT), json=body)
+        reply = await self._exchange(LOGIN_ENDPOINT, request)
+        if 400 <= reply.status < 500 and reply.status != 429:
+            self._record.failure(LOGIN_ENDPOINT, AuthError.reason)
+            raise AuthError(f"{LOGIN_ENDPOINT}: login refused (HTTP {reply.status})")
+        self._check_status(LOGIN_ENDPOINT, reply)
+        try:
+            token = msgspec.json.decode(reply.body, type=_LoginReply).token
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            self._record.failure(LOGIN_ENDPOINT, MalformedReply.reason)
+            raise MalformedReply(f"{LOGIN_ENDPOINT}: the reply carries no token") from None
+        return token
+
+    # -- one HTTP exchange -----------------------------------------------------------------
+    async def _exchange(self, endpoint: str, request: httpx.Request) -> Reply:
+        """Send under the concurrency limit and read the body up to the size cap; every
+        exchange is counted with its status code (``error`` when none) and its duration."""
         async with self._slots:
             started = time.perf_counter()
             code = "error"
             try:
-                request = self._http.build_request(
-                    "GET", url, params=params, headers={"Authorization": token}
-                )
                 response = await self._http.send(request, stream=True)
                 code = str(response.status_code)
                 try:
-                    body = await self._read_capped(response, endpoint)
+                    body = await self._read_capped(endpoint, response)
                 finally:
                     await response.aclose()
-                return response.status_code, response.headers, body
+                return Reply(response.status_code, response.headers, body)
             except httpx.TimeoutException as exc:
-                self._fail(endpoint, "timeout")
-                raise TransportFailure(
-                    f"{endpoint}: timed out ({type(exc).__name__})", "timeout"
-                ) from None
-            except httpx.TransportError as exc:
-                self._fail(endpoint, "connect")
-                raise TransportFailure(
-                    f"{endpoint}: {type(exc).__name__}: {exc}", "connect"
-                ) from None
+                raise self._transport_failure(endpoint, exc, timed_out=True) from None
+            except httpx.DecodingError:
+                self._record.failure(endpoint, MalformedReply.reason)
+                raise MalformedReply(f"{endpoint}: the body's encoding is broken") from None
+            except httpx.RequestError as exc:
+                raise self._transport_failure(endpoint, exc, timed_out=False) from None
             finally:
-                self._metrics.requests.labels(self._name, endpoint, code).inc()
-                self._metrics.duration.labels(self._name, endpoint).observe(
-                    time.perf_counter() - started
-                )
+                self._record.attempt(endpoint, code, time.perf_counter() - started)
 
-    async def _read_capped(self, response: httpx.Response, endpoint: str) -> bytes:
+    def _transport_failure(
+        self, endpoint: str, exc: httpx.RequestError, *, timed_out: bool
+    ) -> TransportFailure:
+        detail = str(exc) or "no detail"
+        error = TransportFailure(f"{endpoint}: {type(exc).__name__}: {detail}", timed_out=timed_out)
+        self._record.failure(endpoint, error.reason)
+        return error
+
+    async def _read_capped(self, endpoint: str, response: httpx.Response) -> bytes:
+        """The body, refused as soon as it exceeds ``max_response_bytes`` (never buffered)."""
         limit = self._config.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        size = int(declared) if declared.isdigit() else 0
         chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                self._fail(endpoint, "too_large")
-                raise ResponseTooLarge(f"{endpoint}: reply larger than {limit} bytes")
-            chunks.append(chunk)
+        if size <= limit:
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    break
+                chunks.append(chunk)
+        if size > limit:
+            self._record.failure(endpoint, ResponseTooLarge.reason)
+            raise ResponseTooLarge(f"{endpoint}: reply larger than {limit} bytes")
         return b"".join(chunks)
 
-    async def _login(self, username: str, password: str, client_id: str) -> str:
-        endpoint = "admin/login"
-        url = f"{self._base}/{endpoint}"
-        started = time.perf_counter()
-        code = "error"
-        try:
-            response = await self._http.post(
-                url, json={"username": username, "password": password, "clientId": client_id}
-            )
-            code = str(response.status_code)
-        except httpx.TimeoutException:
-            self._fail(endpoint, "timeout")
-            raise TransportFailure("login timed out", "timeout") from None
-        except httpx.TransportError as exc:
-            self._fail(endpoint, "connect")
-            raise TransportFailure(f"login: {type(exc).__name__}", "connect") from None
-        finally:
-            self._metrics.requests.labels(self._name, endpoint, code).inc()
-            self._metrics.duration.labels(self._name, endpoint).observe(
-                time.perf_counter() - started
-            )
-        if response.status_code == 429:
-            self._fail(endpoint, "http_429")
-            raise RateLimited("login: HTTP 429", _retry_after(response.headers.get("retry-after")))
-        if response.status_code >= 500:
-            self._fail(endpoint, "http_5xx")
-            raise ServerError(f"login: HTTP {response.status_code}")
-        if response.status_code != 200:
-            self._fail(endpoint, "auth")
-            raise AuthError(f"login refused (HTTP {response.status_code})")
-        try:
-            token = msgspec.json.decode(response.content)["token"]
-        except (msgspec.DecodeError, KeyError, TypeError):
-            self._fail(endpoint, "malformed")
-            raise MalformedReply("login: the reply carries no token") from None
-        if not isinstance(token, str) or not token.strip():
-            raise AuthError("login: the reply carries an empty token")
-        return token
-
-    def _fail(self, endpoint: str, reason: str) -> None:
-        self._metrics.failures.labels(self._name, endpoint, reason).inc()
+    def _url(self, endpoint: str) -> str:
+        return f"{self._base}/{endpoint.lstrip('/')}"
 
 
-def _first_nms_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    for error in group.exceptions:
-        if isinstance(error, BaseExceptionGroup):
-            return _first_nms_error(error)
-        if isinstance(error, NmsError):
-            return error
-    return group.exceptions[0]
+class _LoginReply(msgspec.Struct):
+    token: str
 
 
-def _json(body: bytes) -> Any:
+def _decode_json(body: bytes) -> Any:
     try:
         return msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
-        raise MalformedReply(f"not valid JSON: {exc}") from exc
+        raise MalformedReply(f"not valid JSON: {exc}") from None
 
 
-def _retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds or as an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+def _log_retry(nms: str, endpoint: str, state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    log.debug(
+        "nms request attempt failed, retrying",
+        extra={
+            "fields": {
+                "nms": nms,
+                "endpoint": endpoint,
+                "reason": error.reason if isinstance(error, NmsError) else "error",
+                "attempt": state.attempt_number,
+                "wait_seconds": round(state.upcoming_sleep, 3),
+            }
+        },
+    )
 
 
-def _verify(config: NmsConfig) -> ssl.SSLContext | bool:
+def _api_base(config: NmsConfig) -> str:
+    parts = [config.base_url.rstrip("/"), config.api_prefix.strip("/")]
+    return "/".join(part for part in parts if part)
+
+
+def _tls_verification(config: NmsConfig) -> ssl.SSLContext | bool:
     if not config.tls.verify:
         return False
     if config.tls.ca_file:
-        return ssl.create_default_context(cafile=config.tls.ca_file)
+        try:
+            return ssl.create_default_context(cafile=config.tls.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"nms '{config.name}': tls.ca_file {config.tls.ca_file}: cannot be used ({exc})"
+            ) from None
     return True
