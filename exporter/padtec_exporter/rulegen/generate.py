@@ -10,6 +10,7 @@ flaps nor notifies again.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,18 +109,30 @@ def describe_bounds(rule: Threshold, bounds: Bounds) -> tuple[str, str]:
     return limit, clear
 
 
+def _words(template: str, limit: str, clear: str) -> str:
+    """Fill the "{limit}"/"{clear}" placeholders of a hand-written text (Go's {{ }} untouched)."""
+    return re.sub(
+        r"(?<!\{)\{(limit|clear)\}(?!\})",
+        lambda m: limit if m.group(1) == "limit" else clear,
+        template,
+    )
+
+
 def alert_annotations(base_url: str, rule: Threshold, bounds: Bounds) -> dict[str, str]:
     limit, clear = describe_bounds(rule, bounds)
     unit = f" {rule.unit}" if rule.unit else ""
+    summary = rule.summary or (
+        f"{_capital(rule.what)} {limit} on {{{{ $labels.card_uid }}}} at {{{{ $labels.site }}}}"
+    )
+    description = rule.description or (
+        f"The {rule.what} of card {{{{ $labels.card_uid }}}} at site "
+        f"{{{{ $labels.site }}}} (NMS {{{{ $labels.nms }}}}) is "
+        f'{{{{ printf "%.2f" $value }}}}{unit}, {limit}. The alert clears '
+        f"once the value is {clear}."
+    )
     return {
-        "summary": f"{_capital(rule.what)} {limit} on {{{{ $labels.card_uid }}}}"
-        " at {{ $labels.site }}",
-        "description": (
-            f"The {rule.what} of card {{{{ $labels.card_uid }}}} at site "
-            f"{{{{ $labels.site }}}} (NMS {{{{ $labels.nms }}}}) is "
-            f'{{{{ printf "%.2f" $value }}}}{unit}, {limit}. The alert clears '
-            f"once the value is {clear}."
-        ),
+        "summary": _words(summary, limit, clear),
+        "description": _words(description, limit, clear),
         "runbook_url": f"{base_url.rstrip('/')}/{rule.runbook}",
     }
 

@@ -50,6 +50,10 @@ class Threshold(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     keep_firing_for: str | None = None
     trend: bool = False
     runbook: str
+    # Own wording instead of the generated text; "{limit}" and "{clear}" are replaced by the
+    # threshold in words (e.g. "below 15 dB"), so a threshold change needs no text change.
+    summary: str | None = None
+    description: str | None = None
     overrides: list[Override] = msgspec.field(default_factory=list)
 
 
