@@ -30,23 +30,27 @@ BUILDERS = {
 
 
 def render() -> dict[str, str]:
+    """File name → JSON text of every dashboard, stable byte for byte."""
     out = {}
     for name, build in BUILDERS.items():
         data = json.loads(json.dumps(build().auto_panel_ids().to_json_data(), cls=DashboardEncoder))
-        out[f"padtec-{name}.json"] = (
-            json.dumps(_fix_base_steps(data), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-        )
+        text = json.dumps(_grafana_fixes(data), sort_keys=True, indent=2, ensure_ascii=False)
+        out[f"padtec-{name}.json"] = text + "\n"
     return out
 
 
-def _fix_base_steps(node: Any) -> Any:
-    """grafanalib writes the base threshold step as the string "null"; Grafana wants null."""
+def _grafana_fixes(node: Any) -> Any:
+    """Two spots where grafanalib's JSON is not what Grafana expects: the base threshold step
+    is written as the string "null" (Grafana wants null), and panels without thresholds get
+    no step at all (Grafana wants the base step)."""
     if isinstance(node, dict):
         if node.get("value") == "null" and "color" in node:
             node["value"] = None
-        return {k: _fix_base_steps(v) for k, v in node.items()}
+        if node.get("mode") == "absolute" and node.get("steps") == []:
+            node["steps"] = [{"color": "green", "value": None}]
+        return {k: _grafana_fixes(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_fix_base_steps(v) for v in node]
+        return [_grafana_fixes(v) for v in node]
     return node
 
 

@@ -1,105 +1,263 @@
-"""One card: inventory, status, every measurement over time with thresholds, its alarms."""
+"""One card: every measurement over time against its own alert bounds, its status, alarms,
+alerts and inventory."""
 
 from __future__ import annotations
 
-from grafanalib.core import Dashboard
+from typing import Any
+
+from grafanalib.core import Dashboard, GridPos, Panel, StateTimeline
 
 from dashgen.common import (
-    ALERTS,
-    UNITS,
+    FAMILIES,
+    FIRING,
+    PROMETHEUS,
+    SEVERITY_TEXT_MAPPING,
+    STATE_MAPPING,
+    UP_MAPPING,
     Layout,
-    band,
+    alerts,
+    coloured_column,
     dashboard,
+    instant,
+    linked_columns,
     nms_var,
+    organize,
     prom,
     query_var,
+    severity_rank,
     site_var,
     stat,
     steps,
     table,
-    thresholds,
     timeseries,
 )
+from dashgen.limits import Limits
 
-SEL = 'nms=~"$nms", card_uid="$card"'
+CARD = 'nms=~"$nms", card_uid="$card"'
+# Transponder line Rx (the ports the rx_power rules watch).
+RX_LINE = 'measure_key="8001", measure_subkey="0"'
+INVENTORY_COLUMNS = (
+    "site",
+    "card_uid",
+    "card_model",
+    "card_family",
+    "card_part",
+    "card_serial",
+    "firmware",
+    "data_provider",
+    "nms",
+)
+
+
+def measure(family: str, matchers: str = "") -> str:
+    extra = f", {matchers}" if matchers else ""
+    return f"{family}{{{CARD}{extra}}}"
+
+
+def headline(at: Layout) -> list[Panel]:
+    worst = severity_rank("ALERTS", f"{FIRING}, {CARD}", "card_uid")
+    return [
+        stat(
+            "NMS status",
+            prom(f"padtec_card_up{{{CARD}}}"),
+            "none",
+            at(5, 4),
+            steps(("red", None), ("green", 1)),
+            "cardIsUp as the NMS reports it.",
+            UP_MAPPING,
+        ),
+        stat(
+            "Worst alert",
+            prom(f"{worst} or max by (card_uid) (padtec_card_info{{{CARD}}}) * 0"),
+            "none",
+            at(5, 4),
+            steps(("green", None)),
+            "Most severe Padtec alert firing on this card.",
+            STATE_MAPPING,
+        ),
+        stat(
+            "Active NMS alarms",
+            prom(f"count(padtec_nms_alarm_active{{{CARD}}}) or vector(0)"),
+            "none",
+            at(5, 4),
+            steps(("green", None), ("orange", 1)),
+        ),
+        stat(
+            "Newest measurement",
+            prom(f"time() - padtec_card_last_update_timestamp_seconds{{{CARD}}}"),
+            "s",
+            at(5, 4),
+            steps(("green", None), ("orange", 300)),
+            "Age of the newest measurement; PadtecCardStale fires past 300 s.",
+        ),
+        stat(
+            "Status refreshed",
+            prom(f"time() - padtec_card_status_timestamp_seconds{{{CARD}}}"),
+            "s",
+            at(4, 4),
+            steps(("blue", None)),
+            "Age of the NMS's cardUpdate; it can lag measurements by hours.",
+        ),
+    ]
+
+
+def inventory(at: Layout) -> Panel:
+    return table(
+        "Inventory",
+        [instant(f"padtec_card_info{{{CARD}}}")],
+        at(24, 3),
+        "From the NMS inventory. Click the site to open it.",
+        organize(hide=("Value",), first=INVENTORY_COLUMNS),
+        overrides=linked_columns(card=False),
+    )
+
+
+def history(at: Layout) -> Panel:
+    """NMS status and each alert's severity over time, one lane each."""
+    ranked = severity_rank("ALERTS", f"{FIRING}, {CARD}", "alertname")
+    return StateTimeline(
+        title="Status and alerts over time",
+        description="The NMS status and, below it, each alert that fired, coloured by severity.",
+        targets=[
+            prom(f"padtec_card_up{{{CARD}}}", "NMS status", ref="status"),
+            prom(ranked, "{{alertname}}", ref="alerts"),
+        ],
+        gridPos=at(24, 5),
+        dataSource=PROMETHEUS,
+        showValue="never",
+        mergeValues=True,
+        maxDataPoints=None,
+        overrides=[_mapping_of("status", UP_MAPPING), _mapping_of("alerts", STATE_MAPPING)],
+        extraJson={"fieldConfig": {"defaults": {"unit": "none"}}},
+    )
+
+
+def _mapping_of(ref: str, mapping: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "matcher": {"id": "byFrameRefID", "options": ref},
+        "properties": [{"id": "mappings", "value": mapping}],
+    }
+
+
+def bounded(
+    title: str, selector: str, unit: str, pos: GridPos, limits: Limits, *rules: str
+) -> Panel:
+    """The card's series, and the alert bounds that apply to this very card as dashed lines
+    (overrides of thresholds.yml included)."""
+    bounds, styles = limits.limit_targets(CARD, *rules)
+    return timeseries(
+        title,
+        [prom(selector, "{{measure}} {{port}}"), *bounds],
+        unit,
+        pos,
+        description=f"Dashed lines: the bounds that apply to this card. {limits.describe(*rules)}",
+        overrides=styles,
+    )
+
+
+def plain(title: str, family: str, pos: GridPos, log_scale: bool = False) -> Panel:
+    return timeseries(
+        title,
+        [prom(measure(family), "{{measure}} {{port}}")],
+        FAMILIES[family],
+        pos,
+        log_scale=log_scale,
+    )
+
+
+def optical(at: Layout, limits: Limits) -> list[Panel]:
+    power = "padtec_power_dbm"
+    line_in = measure(power, 'measure_key="7255"') + " or " + measure(power, RX_LINE)
+    other = (
+        measure(power, 'measure_key!~"7260|7255|8001"')
+        + " or "
+        + measure(power, 'measure_key="8001", measure_subkey!="0"')
+    )
+    return [
+        bounded(
+            "Pump power",
+            measure(power, 'measure_key="7260"'),
+            "dBm",
+            at(12, 8),
+            limits,
+            "pump_power",
+        ),
+        bounded(
+            "Input power (amplifier line in, transponder line Rx)",
+            line_in,
+            "dBm",
+            at(12, 8),
+            limits,
+            "input_power",
+            "rx_power_warning",
+            "rx_power_critical",
+        ),
+        bounded("OSNR", measure("padtec_osnr_db"), "dB", at(12, 8), limits, "osnr"),
+        bounded(
+            "Board temperature",
+            measure("padtec_temperature_celsius"),
+            "celsius",
+            at(12, 8),
+            limits,
+            "board_temperature",
+        ),
+        timeseries(
+            "Other optical power (output, Tx, client ports, signal)",
+            [prom(other, "{{measure}} {{port}}")],
+            "dBm",
+            at(12, 8),
+        ),
+        plain("Gain", "padtec_gain_db", at(12, 8)),
+    ]
+
+
+def electrical(at: Layout) -> list[Panel]:
+    return [
+        plain("Currents", "padtec_current_amperes", at(8, 7)),
+        plain("Voltages", "padtec_voltage_volts", at(8, 7)),
+        plain("Laser and electrical power", "padtec_power_watts", at(8, 7)),
+        plain("Pre-FEC BER", "padtec_ber_ratio", at(12, 7), log_scale=True),
+        plain("Measures of unknown unit", "padtec_measure_value", at(12, 7)),
+    ]
+
+
+def alarms(at: Layout) -> list[Panel]:
+    return [
+        table(
+            "NMS alarms",
+            [instant(f"padtec_nms_alarm_active{{{CARD}}}")],
+            at(12, 6),
+            "Alarms the equipment raises, active now.",
+            organize(
+                hide=("Value", "nms", "site", "card_uid"),
+                first=("severity", "alarm_name", "alarm_group", "resource", "port"),
+            ),
+            overrides=[coloured_column("severity", SEVERITY_TEXT_MAPPING)],
+        ),
+        table(
+            "Alerts",
+            [instant(alerts(CARD))],
+            at(12, 6),
+            "Padtec alerts firing now on this card.",
+            organize(
+                hide=("Value", "nms", "site", "card_uid", "measure_key", "measure_subkey"),
+                first=("severity", "alertname", "measure", "port", "threshold", "scope"),
+            ),
+            overrides=[coloured_column("severity", SEVERITY_TEXT_MAPPING)],
+        ),
+    ]
 
 
 def build() -> Dashboard:
     at = Layout()
-    limits = thresholds()
-    power_band = band(limits["pump_power"]["min"], limits["pump_power"]["max"])
+    limits = Limits.load()
     panels = [
-        stat(
-            "NMS status",
-            prom(f"padtec_card_up{{{SEL}}}"),
-            "bool_on_off",
-            at(6, 4),
-            steps(("red", None), ("green", 1)),
-            "cardIsUp as the NMS reports it.",
-        ),
-        stat(
-            "Last measurement",
-            prom(f"time() - padtec_card_last_update_timestamp_seconds{{{SEL}}}"),
-            "s",
-            at(6, 4),
-            steps(("green", None), ("orange", 300)),
-            "Age of the newest measurement.",
-        ),
-        stat(
-            "Status refreshed",
-            prom(f"time() - padtec_card_status_timestamp_seconds{{{SEL}}}"),
-            "s",
-            at(6, 4),
-            steps(("blue", None)),
-            "Age of the NMS's cardUpdate; it can lag measurements by hours.",
-        ),
-        stat(
-            "Firing alerts",
-            prom(f'count({ALERTS[:-1]}, card_uid="$card"}}) or vector(0)'),
-            "none",
-            at(6, 4),
-            steps(("green", None), ("red", 1)),
-        ),
-        table(
-            "Inventory", [prom(f"padtec_card_info{{{SEL}}}", instant=True, table=True)], at(24, 4)
-        ),
-        timeseries(
-            "Optical power",
-            [prom(f"padtec_power_dbm{{{SEL}}}", "{{measure}} {{port}}")],
-            "dBm",
-            at(12, 8),
-            power_band,
-            "Pump power thresholds drawn; input power alerts at "
-            f"{limits['input_power']['min']:g} dBm.",
-        ),
-        timeseries(
-            "OSNR",
-            [prom(f"padtec_osnr_db{{{SEL}}}", "{{measure}} {{port}}")],
-            "dB",
-            at(12, 8),
-            band(limits["osnr"]["min"]),
-        ),
-        timeseries("Gain", [prom(f"padtec_gain_db{{{SEL}}}", "{{measure}}")], "dB", at(8, 7)),
-        timeseries(
-            "Temperature",
-            [prom(f"padtec_temperature_celsius{{{SEL}}}", "{{measure}}")],
-            UNITS["padtec_temperature_celsius"],
-            at(8, 7),
-            band(high=limits["board_temperature"]["max"]),
-        ),
-        timeseries(
-            "Currents", [prom(f"padtec_current_amperes{{{SEL}}}", "{{measure}}")], "amp", at(8, 7)
-        ),
-        table(
-            "NMS alarms",
-            [prom(f"padtec_nms_alarm_active{{{SEL}}}", instant=True, table=True)],
-            at(12, 6),
-        ),
-        table(
-            "Alerts",
-            [prom(f'{ALERTS[:-1]}, card_uid="$card"}}', instant=True, table=True)],
-            at(12, 6),
-        ),
+        *headline(at),
+        inventory(at),
+        history(at),
+        *optical(at, limits),
+        *electrical(at),
+        *alarms(at),
     ]
     card = query_var(
         "card", 'label_values(padtec_card_info{nms=~"$nms", site="$site"}, card_uid)', "Card"
@@ -107,7 +265,8 @@ def build() -> Dashboard:
     return dashboard(
         "card",
         "Padtec / Card",
-        "One card: measurements with thresholds, status, alarms, inventory.",
+        "What is this card doing: every measurement against its own alert bounds, status, "
+        "alarms, alerts and inventory.",
         panels,
         [nms_var(), site_var(), card],
     )

@@ -1,11 +1,9 @@
-"""Shared pieces of the dashboards: datasources, variables, panel builders, thresholds."""
+"""Shared pieces of the dashboards: datasources, variables, panel builders, links, thresholds."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import yaml
 from grafanalib.core import (
     Dashboard,
     DashboardLink,
@@ -21,22 +19,13 @@ from grafanalib.core import (
     TimeSeries,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}
 STORE = {"type": "grafana-postgresql-datasource", "uid": "padtec-store"}
-ALERTS = 'ALERTS{alertstate="firing", alertname=~"Padtec.*"}'
-MEASURE_FAMILIES = [
-    "padtec_power_dbm",
-    "padtec_osnr_db",
-    "padtec_gain_db",
-    "padtec_temperature_celsius",
-    "padtec_current_amperes",
-    "padtec_voltage_volts",
-    "padtec_power_watts",
-    "padtec_ber_ratio",
-    "padtec_measure_value",
-]
-UNITS = {
+# Grafana 11 reads this schema without migrating the panels.
+SCHEMA_VERSION = 39
+
+# Measure families and the Grafana unit of each.
+FAMILIES = {
     "padtec_power_dbm": "dBm",
     "padtec_osnr_db": "dB",
     "padtec_gain_db": "dB",
@@ -47,6 +36,9 @@ UNITS = {
     "padtec_ber_ratio": "sci",
     "padtec_measure_value": "none",
 }
+FAMILY_NAMES = "|".join(f.removeprefix("padtec_") for f in FAMILIES)
+ANY_FAMILY = f'__name__=~"padtec_({FAMILY_NAMES})"'
+
 UIDS = {
     "overview": "padtec-overview",
     "site": "padtec-site",
@@ -56,14 +48,70 @@ UIDS = {
     "exporter": "padtec-exporter-health",
 }
 
-
-def thresholds() -> dict[str, dict[str, float]]:
-    """Default bounds of each threshold rule, from the file operators edit."""
-    doc = yaml.safe_load((REPO / "prometheus" / "thresholds.yml").read_text())
-    return {
-        rule["name"]: {k: float(rule[k]) for k in ("min", "max") if k in rule}
-        for rule in doc["rules"]
+# Severity as a number, so that "worst" is a max(): colours and texts of each rank.
+SEVERITY_RANKS = {"CRITICAL": 3, "MAJOR": 2, "MINOR": 1}
+SEVERITY_COLOURS = {"CRITICAL": "red", "MAJOR": "orange", "MINOR": "yellow"}
+STATE_MAPPING = [
+    {
+        "type": "value",
+        "options": {
+            "0": {"text": "OK", "color": "green", "index": 0},
+            **{
+                str(rank): {"text": name, "color": SEVERITY_COLOURS[name], "index": rank}
+                for name, rank in SEVERITY_RANKS.items()
+            },
+        },
     }
+]
+UP_MAPPING = [
+    {
+        "type": "value",
+        "options": {
+            "0": {"text": "DOWN", "color": "red", "index": 0},
+            "1": {"text": "UP", "color": "green", "index": 1},
+        },
+    }
+]
+SEVERITY_TEXT_MAPPING = [
+    {
+        "type": "value",
+        "options": {
+            name: {"color": colour, "index": index}
+            for index, (name, colour) in enumerate(
+                [*SEVERITY_COLOURS.items(), ("WARNING", "yellow"), ("UNKNOWN", "text")]
+            )
+        },
+    }
+]
+FIRING = 'alertstate="firing", alertname=~"Padtec.*"'
+# Labels Prometheus adds that a table reader does not need.
+NOISE_COLUMNS = ("Time", "__name__", "job", "instance", "alertstate")
+
+
+def alerts(matchers: str = "") -> str:
+    """Firing Padtec alerts, optionally narrowed by extra label matchers."""
+    return f"ALERTS{{{FIRING}{', ' + matchers if matchers else ''}}}"
+
+
+def severity_rank(metric: str, matchers: str, by: str) -> str:
+    """Worst severity (3 CRITICAL, 2 MAJOR, 1 anything else) of the series of ``metric``
+    selected by ``matchers``, per ``by``. NMS severities other than CRITICAL and MAJOR (MINOR,
+    WARNING, UNKNOWN) rank as MINOR, as Alertmanager routes them."""
+    ranked = [
+        f'{metric}{{{matchers}, severity="CRITICAL"}} * 0 + 3',
+        f'{metric}{{{matchers}, severity="MAJOR"}} * 0 + 2',
+        f'{metric}{{{matchers}, severity!~"CRITICAL|MAJOR"}} * 0 + 1',
+    ]
+    return f"max by ({by}) ({' or '.join(ranked)})"
+
+
+def site_state(matchers: str) -> str:
+    """Worst state per site: 3 when a card is down or a CRITICAL alert fires, 2 MAJOR,
+    1 MINOR, 0 OK (every site with cards gets a value)."""
+    firing = severity_rank("ALERTS", f'{FIRING}, {matchers}, site!=""', "nms, site")
+    down = f"(site:padtec_cards_down:count{{{matchers}}} > 0) * 0 + 3"
+    ok = f"site:padtec_cards:count{{{matchers}}} * 0"
+    return f"max by (nms, site) ({down} or {firing} or {ok})"
 
 
 class Layout:
@@ -91,12 +139,22 @@ def prom(
         datasource=PROMETHEUS,
         instant=instant,
         format="table" if table else "time_series",
+        intervalFactor=1,  # one point per pixel-sized step, not every other one
     )
+
+
+def instant(expr: str, ref: str = "A") -> Target:
+    """A Prometheus query evaluated once, as a table (for table panels)."""
+    return prom(expr, ref=ref, instant=True, table=True)
 
 
 def sql(query: str, ref: str = "A", table: bool = True) -> SqlTarget:
     return SqlTarget(
-        rawSql=query, refId=ref, datasource=STORE, format="table" if table else "time_series"
+        rawSql=query,
+        refId=ref,
+        datasource=STORE,
+        format="table" if table else "time_series",
+        intervalFactor=1,
     )
 
 
@@ -107,14 +165,112 @@ def steps(*pairs: tuple[str, float | None]) -> list[Threshold]:
     ]
 
 
-def band(low: float | None = None, high: float | None = None) -> list[Threshold]:
-    """Red outside [low, high], green inside: drawn as lines and areas on time series."""
-    out: list[tuple[str, float | None]] = [("red" if low is not None else "green", None)]
-    if low is not None:
-        out.append(("green", low))
-    if high is not None:
-        out.append(("red", high))
-    return steps(*out)
+# ---------------------------------------------------------------- links between dashboards
+
+
+def row_value(field: str) -> str:
+    """A column of the clicked table row, URL-encoded."""
+    return f"${{__data.fields.{field}:percentencode}}"
+
+
+def series_label(label: str) -> str:
+    """A label of the clicked series, URL-encoded."""
+    return f"${{__field.labels.{label}:percentencode}}"
+
+
+def link(title: str, key: str, **variables: str) -> dict[str, Any]:
+    """A data link to dashboard ``key`` with its variables set, keeping the time range."""
+    params = "".join(f"var-{name}={value}&" for name, value in variables.items())
+    uid = UIDS[key]
+    return {"title": title, "url": f"/d/{uid}/{uid}?{params}${{__url_time_range}}"}
+
+
+def card_link_from_row() -> dict[str, Any]:
+    return link(
+        "Card ${__data.fields.card_uid}",
+        "card",
+        nms=row_value("nms"),
+        site=row_value("site"),
+        card=row_value("card_uid"),
+    )
+
+
+def site_link_from_row() -> dict[str, Any]:
+    return link("Site ${__data.fields.site}", "site", nms=row_value("nms"), site=row_value("site"))
+
+
+def card_link_from_series() -> dict[str, Any]:
+    return link(
+        "Card ${__field.labels.card_uid}",
+        "card",
+        nms=series_label("nms"),
+        site=series_label("site"),
+        card=series_label("card_uid"),
+    )
+
+
+def site_link_from_series() -> dict[str, Any]:
+    return link(
+        "Site ${__field.labels.site}", "site", nms=series_label("nms"), site=series_label("site")
+    )
+
+
+def column(name: str, *properties: tuple[str, Any]) -> dict[str, Any]:
+    """A field override for the table column (or series) called ``name``."""
+    return {
+        "matcher": {"id": "byName", "options": name},
+        "properties": [{"id": key, "value": value} for key, value in properties],
+    }
+
+
+def linked_columns(site: bool = True, card: bool = True) -> list[dict[str, Any]]:
+    """Overrides making the site and card_uid columns open their dashboards."""
+    out = []
+    if site:
+        out.append(column("site", ("links", [site_link_from_row()])))
+    if card:
+        out.append(column("card_uid", ("links", [card_link_from_row()])))
+    return out
+
+
+def coloured_column(name: str, mapping: list[dict[str, Any]]) -> dict[str, Any]:
+    """A column shown as coloured cells with texts from ``mapping``."""
+    return column(
+        name,
+        ("mappings", mapping),
+        ("custom.cellOptions", {"type": "color-background"}),
+    )
+
+
+def organize(
+    rename: dict[str, str] | None = None,
+    hide: tuple[str, ...] = (),
+    first: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """Drop Prometheus' bookkeeping columns (and ``hide``), rename the others, put the
+    columns ``first`` (original names) at the left."""
+    return [
+        {
+            "id": "organize",
+            "options": {
+                "excludeByName": dict.fromkeys((*NOISE_COLUMNS, *hide), True),
+                "renameByName": rename or {},
+                "indexByName": {name: index for index, name in enumerate(first)},
+            },
+        }
+    ]
+
+
+def merge_then_organize(
+    rename: dict[str, str] | None = None,
+    hide: tuple[str, ...] = (),
+    first: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """One table row per label set out of several instant queries."""
+    return [{"id": "merge", "options": {}}, *organize(rename, hide, first)]
+
+
+# ---------------------------------------------------------------- panels
 
 
 def timeseries(
@@ -124,8 +280,13 @@ def timeseries(
     pos: GridPos,
     limits: list[Threshold] | None = None,
     description: str = "",
+    overrides: list[dict[str, Any]] | None = None,
+    data_links: list[dict[str, Any]] | None = None,
+    stacked: bool = False,
+    log_scale: bool = False,
 ) -> TimeSeries:
-    return TimeSeries(
+    """A graph; ``limits`` are drawn as dashed lines (thresholds of the whole panel)."""
+    panel = TimeSeries(
         title=title,
         targets=targets,
         unit=unit,
@@ -133,15 +294,31 @@ def timeseries(
         dataSource=STORE if isinstance(targets[0], SqlTarget) else PROMETHEUS,
         description=description,
         thresholds=limits or [],
-        thresholdsStyleMode="line+area" if limits else "off",
+        thresholdsStyleMode="dashed" if limits else "off",
         legendDisplayMode="table",
         legendPlacement="right",
         legendCalcs=["lastNotNull", "min", "max"],
+        overrides=overrides or [],
+        stacking={"mode": "normal", "group": "A"} if stacked else {},
+        fillOpacity=40 if stacked else 0,
+        scaleDistributionType="log" if log_scale else "linear",
+        scaleDistributionLog=10 if log_scale else 2,
+        tooltipMode="multi",
+        maxDataPoints=None,
     )
+    if data_links:
+        panel.extraJson = {"fieldConfig": {"defaults": {"links": data_links}}}
+    return panel
 
 
 def stat(
-    title: str, target: Any, unit: str, pos: GridPos, limits: list[Threshold], description: str = ""
+    title: str,
+    target: Any,
+    unit: str,
+    pos: GridPos,
+    limits: list[Threshold],
+    description: str = "",
+    mappings: list[dict[str, Any]] | None = None,
 ) -> Stat:
     return Stat(
         title=title,
@@ -151,8 +328,12 @@ def stat(
         dataSource=PROMETHEUS,
         thresholds=limits,
         colorMode="background",
+        graphMode="none",
         reduceCalc="lastNotNull",
         description=description,
+        mappings=mappings or [],
+        noValue="no data",
+        maxDataPoints=None,
     )
 
 
@@ -162,21 +343,42 @@ def table(
     pos: GridPos,
     description: str = "",
     transformations: list[dict[str, Any]] | None = None,
+    unit: str = "none",
+    overrides: list[dict[str, Any]] | None = None,
+    limits: list[Threshold] | None = None,
 ) -> Table:
-    return Table(
+    """A table; numeric cells use ``unit`` and, when given, are coloured by ``limits``."""
+    panel = Table(
         title=title,
         targets=targets,
         gridPos=pos,
         description=description,
         dataSource=STORE if isinstance(targets[0], SqlTarget) else PROMETHEUS,
         transformations=transformations or [],
+        unit=unit,
+        overrides=overrides or [],
+        filterable=True,
+        maxDataPoints=None,
     )
+    if limits:
+        panel.thresholds = limits
+        panel.extraJson = {
+            "fieldConfig": {"defaults": {"custom": {"cellOptions": {"type": "color-text"}}}}
+        }
+    return panel
+
+
+# ---------------------------------------------------------------- variables and dashboards
 
 
 def query_var(
     name: str, query: str, label: str, multi: bool = False, include_all: bool = False
 ) -> Template:
+    """A variable from a Prometheus label. "All" is the regex .*, so that PromQL ``=~``
+    also keeps series without the label (alerts about the exporter carry no site) and SQL
+    panels match with ``~ '^${var:regex}$'``."""
     return Template(
+        allValue=".*" if include_all else None,
         name=name,
         label=label,
         query=query,
@@ -205,7 +407,8 @@ def site_var(multi: bool = False) -> Template:
     )
 
 
-def links() -> list[DashboardLink]:
+def dashboard_links() -> list[DashboardLink]:
+    """Every Padtec dashboard in a menu, keeping the time range and the shared variables."""
     return [
         DashboardLink(
             title="Padtec",
@@ -233,8 +436,10 @@ def dashboard(
         tags=["padtec"],
         panels=panels,
         templating=Templating(list=variables),
-        links=links(),
+        links=dashboard_links(),
         time=Time(f"now-{hours}h", "now"),
         refresh="30s",
         timezone="browser",
+        graphTooltip=1,  # shared crosshair: hovering one graph marks the same time on all
+        schemaVersion=SCHEMA_VERSION,
     )

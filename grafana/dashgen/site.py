@@ -1,121 +1,197 @@
-"""One site: its cards, their status and key measurements."""
+"""One site: what is wrong here? Its cards, their status and key measurements."""
 
 from __future__ import annotations
 
-from grafanalib.core import Dashboard
+from grafanalib.core import Dashboard, GridPos, Panel, Target
 
 from dashgen.common import (
+    FIRING,
+    STATE_MAPPING,
+    UP_MAPPING,
     Layout,
-    band,
+    alerts,
+    card_link_from_series,
+    coloured_column,
+    column,
     dashboard,
+    instant,
+    linked_columns,
+    merge_then_organize,
     nms_var,
     prom,
+    severity_rank,
+    site_state,
     site_var,
     stat,
     steps,
     table,
-    thresholds,
     timeseries,
 )
+from dashgen.limits import Limits
 
 SEL = 'nms=~"$nms", site="$site"'
+LAST_UPDATE = f"padtec_card_last_update_timestamp_seconds{{{SEL}}}"
+EVERY_CARD = f"max by (nms, card_uid) (padtec_card_info{{{SEL}}}) * 0"
 
 
-def build() -> Dashboard:
-    at = Layout()
-    limits = thresholds()
-    panels = [
+def headline(at: Layout) -> list[Panel]:
+    return [
+        stat(
+            "State",
+            prom(site_state(SEL)),
+            "none",
+            at(4, 4),
+            steps(("green", None)),
+            "Worst of: a card down (CRITICAL) and the most severe firing alert.",
+            STATE_MAPPING,
+        ),
         stat(
             "Cards",
             prom(f"count(padtec_card_info{{{SEL}}})"),
             "none",
-            at(6, 4),
+            at(4, 4),
             steps(("blue", None)),
         ),
         stat(
             "Cards not up",
             prom(f"count(padtec_card_up{{{SEL}}} == 0) or vector(0)"),
             "none",
-            at(6, 4),
+            at(4, 4),
+            steps(("green", None), ("red", 1)),
+        ),
+        stat(
+            "Firing alerts",
+            prom(f"count({alerts(SEL)}) or vector(0)"),
+            "none",
+            at(4, 4),
             steps(("green", None), ("red", 1)),
         ),
         stat(
             "Active NMS alarms",
             prom(f"count(padtec_nms_alarm_active{{{SEL}}}) or vector(0)"),
             "none",
-            at(6, 4),
+            at(4, 4),
             steps(("green", None), ("orange", 1)),
         ),
         stat(
-            "Oldest measurement age",
-            prom(f"max(time() - padtec_card_last_update_timestamp_seconds{{{SEL}}})"),
+            "Oldest measurement",
+            prom(f"max(time() - {LAST_UPDATE})"),
             "s",
-            at(6, 4),
+            at(4, 4),
             steps(("green", None), ("orange", 300)),
+            "Age of the newest measurement of the card that reported longest ago.",
         ),
-        table(
-            "Cards",
-            [
-                prom(f"padtec_card_info{{{SEL}}}", ref="A", instant=True, table=True),
-                prom(f"padtec_card_up{{{SEL}}}", ref="B", instant=True, table=True),
-            ],
-            at(24, 9),
-            "Inventory of the site with the NMS status (1 = up). Click a card.",
-            transformations=[
-                {"id": "merge", "options": {}},
+    ]
+
+
+def per_card(expr: str, ref: str) -> Target:
+    return instant(f"{expr} or {EVERY_CARD}", ref)
+
+
+def cards_table(at: Layout) -> Panel:
+    inventory = "nms, site, card_uid, card_model, card_family, card_serial, firmware"
+    return table(
+        "Cards",
+        [
+            instant(f"max by ({inventory}) (padtec_card_info{{{SEL}}})", "A"),
+            instant(f"max by (nms, card_uid) (padtec_card_up{{{SEL}}})", "B"),
+            per_card(severity_rank("ALERTS", f"{FIRING}, {SEL}", "nms, card_uid"), "C"),
+            per_card(f"count by (nms, card_uid) (padtec_nms_alarm_active{{{SEL}}})", "D"),
+            instant(f"max by (nms, card_uid) (time() - {LAST_UPDATE})", "E"),
+        ],
+        at(24, 9),
+        "Inventory with the NMS status, the worst firing alert, active NMS alarms and the age "
+        "of the newest measurement (empty for cards without measures, e.g. passive "
+        "MUX_DEMUX). Click a card to open it.",
+        [
+            *merge_then_organize(
                 {
-                    "id": "organize",
-                    "options": {
-                        "excludeByName": {
-                            "Time": True,
-                            "Value #A": True,
-                            "__name__": True,
-                            "job": True,
-                            "instance": True,
-                        },
-                        "renameByName": {"Value #B": "up"},
-                    },
+                    "Value #B": "status",
+                    "Value #C": "alerts",
+                    "Value #D": "NMS alarms",
+                    "Value #E": "measurement age",
                 },
-            ],
+                hide=("Value #A",),
+                first=("card_uid", "card_model", "card_family", "Value #B", "Value #C"),
+            ),
+            {"id": "sortBy", "options": {"sort": [{"field": "alerts", "desc": True}]}},
+        ],
+        overrides=[
+            coloured_column("status", UP_MAPPING),
+            coloured_column("alerts", STATE_MAPPING),
+            column("measurement age", ("unit", "s")),
+            *linked_columns(site=False),
+        ],
+    )
+
+
+def graph(title: str, selector: str, unit: str, pos: GridPos, limits: Limits, *rules: str) -> Panel:
+    """Every card of the site on one graph; the default alert thresholds as dashed lines."""
+    about = "Click a series to open its card."
+    if rules:
+        about = (
+            f"Dashed lines: the default thresholds. {limits.describe(*rules)} {about} "
+            "Each card's own bounds are drawn there."
+        )
+    return timeseries(
+        title,
+        [prom(selector, "{{card_uid}} {{port}}")],
+        unit,
+        pos,
+        limits.default_steps(*rules) if rules else None,
+        about,
+        data_links=[card_link_from_series()],
+    )
+
+
+def build() -> Dashboard:
+    at = Layout()
+    limits = Limits.load()
+    power = f"padtec_power_dbm{{{SEL}"
+    panels = [
+        *headline(at),
+        cards_table(at),
+        graph(
+            "Pump power", f'{power}, measure_key="7260"}}', "dBm", at(12, 8), limits, "pump_power"
         ),
-        timeseries(
-            "Pump power",
-            [prom(f'padtec_power_dbm{{{SEL}, measure_key="7260"}}', "{{card_uid}}")],
+        graph(
+            "Amplifier line input power",
+            f'{power}, measure_key="7255"}}',
             "dBm",
             at(12, 8),
-            band(limits["pump_power"]["min"], limits["pump_power"]["max"]),
+            limits,
+            "input_power",
         ),
-        timeseries(
-            "Input power (amplifier line in, transponder line Rx)",
-            [
-                prom(
-                    f'padtec_power_dbm{{{SEL}, measure_key=~"7255|8001", measure_subkey="0"}}',
-                    "{{card_uid}} {{measure}}",
-                )
-            ],
+        graph(
+            "Transponder line Rx power",
+            f'{power}, measure_key="8001", measure_subkey="0"}}',
             "dBm",
             at(12, 8),
-            band(limits["input_power"]["min"]),
+            limits,
+            "rx_power_warning",
+            "rx_power_critical",
         ),
-        timeseries(
-            "OSNR",
-            [prom(f"padtec_osnr_db{{{SEL}}}", "{{card_uid}}")],
-            "dB",
-            at(12, 8),
-            band(limits["osnr"]["min"]),
-        ),
-        timeseries(
+        graph("OSNR", f"padtec_osnr_db{{{SEL}}}", "dB", at(12, 8), limits, "osnr"),
+        graph(
             "Board temperature",
-            [prom(f"padtec_temperature_celsius{{{SEL}}}", "{{card_uid}}")],
+            f"padtec_temperature_celsius{{{SEL}}}",
             "celsius",
             at(12, 8),
-            band(high=limits["board_temperature"]["max"]),
+            limits,
+            "board_temperature",
+        ),
+        graph(
+            "Output and Tx power",
+            f'{power}, measure_key=~"7256|8002"}}',
+            "dBm",
+            at(12, 8),
+            limits,
         ),
     ]
     return dashboard(
         "site",
         "Padtec / Site",
-        "Cards of one site, their status and key measurements.",
+        "What is wrong at this site: its cards, their status, alerts and key measurements.",
         panels,
         [nms_var(), site_var()],
     )

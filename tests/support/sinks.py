@@ -1,6 +1,8 @@
-"""Real servers on loopback that record what they receive: an HTTP webhook sink and an SMTP sink.
+"""Real servers on loopback that record what they receive: an HTTP webhook sink and an SMTP sink,
+plus a scrape target serving exposition text the test controls.
 
-They stand in for the world outside (Twilio, Telegram, a mail relay, an ops webhook) in tests.
+They stand in for the world outside (Twilio, Telegram, a mail relay, an ops webhook, an
+exporter with exact values) in tests.
 """
 
 from __future__ import annotations
@@ -75,6 +77,41 @@ def webhook_sink() -> Iterator[WebhookSink]:
     thread.start()
     try:
         yield sink
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class MetricsTarget:
+    """A scrape target whose exposition text the test sets (``text``) between scrapes."""
+
+    address: str  # host:port for a Prometheus static config
+    text: str = ""
+
+
+@contextmanager
+def metrics_target(text: str = "") -> Iterator[MetricsTarget]:
+    port = free_port()
+    target = MetricsTarget(address=f"127.0.0.1:{port}", text=text)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = target.text.encode()
+            self.send_response(200 if self.path == "/metrics" else 404)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield target
     finally:
         server.shutdown()
         server.server_close()
