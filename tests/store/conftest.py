@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -27,7 +29,7 @@ def dsn(postgres: Postgres) -> str:
     return postgres.create_database(f"store_{next(_numbers)}")
 
 
-def sql(dsn: str, query: str, *params: object) -> list[tuple[object, ...]]:
+def sql(dsn: str, query: str, *params: object) -> list[tuple[Any, ...]]:
     with psycopg.connect(dsn) as conn:
         return list(conn.execute(query, params).fetchall())
 
@@ -38,9 +40,10 @@ class Receiver:
     service: StoreService
 
 
-@pytest.fixture
-async def receiver(dsn: str) -> AsyncIterator[Receiver]:
-    service = StoreService(StoreConfig(jobs_interval_seconds=3600), dsn)
+@contextlib.asynccontextmanager
+async def running_receiver(dsn: str, config: StoreConfig) -> AsyncIterator[Receiver]:
+    """The receiver in the test's process (its jobs are run by the tests, not on a timer)."""
+    service = StoreService(config, dsn)
     listen = f"127.0.0.1:{free_port()}"
     runner = await serve_app(service.app(), listen)
     await service.setup_schema()
@@ -49,6 +52,12 @@ async def receiver(dsn: str) -> AsyncIterator[Receiver]:
     finally:
         await runner.cleanup()
         await service.close()
+
+
+@pytest.fixture
+async def receiver(dsn: str) -> AsyncIterator[Receiver]:
+    async with running_receiver(dsn, StoreConfig()) as running:
+        yield running
 
 
 def start_receiver_process(

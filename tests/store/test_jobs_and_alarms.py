@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from padtec_exporter.store import jobs
@@ -18,7 +19,8 @@ from tests.store.conftest import Receiver, sql
 from tests.store.test_remote_write import PUMP, post
 from tests.support.alertmanager import running_alertmanager
 
-NOW = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)
+# "Now" for the jobs: 10:30, days after the real clock, so no partition exists for it yet.
+NOW = (datetime.now(UTC) + timedelta(days=10)).replace(hour=10, minute=30, second=0, microsecond=0)
 
 
 def ms(when: datetime) -> int:
@@ -39,7 +41,7 @@ async def test_hourly_and_daily_aggregates(receiver: Receiver, dsn: str) -> None
     hourly = sql(
         dsn, "SELECT bucket, min, max, avg, count FROM measurements_hourly ORDER BY bucket"
     )
-    assert [(b.hour, mn, mx, avg, n) for b, mn, mx, avg, n in hourly] == [  # type: ignore[union-attr]
+    assert [(b.hour, mn, mx, avg, n) for b, mn, mx, avg, n in hourly] == [
         (8, 30.0, 30.0, 30.0, 1),
         (8, 10.0, 16.0, 13.0, 4),
         (9, 20.0, 20.0, 20.0, 1),
@@ -61,18 +63,50 @@ async def test_retention_drops_old_partitions_and_rows(receiver: Receiver, dsn: 
         await jobs.ensure_partitions(conn, old, days_back=0)
     samples = [(ms(old), 1.0), (ms(NOW - timedelta(days=35)), 2.0), (ms(NOW), 3.0)]
     await post(receiver.url, encode_write_request([(PUMP, samples)]))
+    ancient = NOW - timedelta(days=400)
     async with receiver.service.db.connection() as conn, conn.transaction():
         await conn.execute(
-            "INSERT INTO measurements_hourly VALUES (1, %s, 1, 1, 1, 1), (1, %s, 2, 2, 2, 1)",
-            (NOW - timedelta(days=400), NOW),
+            "INSERT INTO measurements_hourly SELECT id, %s, 7, 7, 7, 1 FROM series", (ancient,)
         )
     await receiver.service.run_jobs(NOW)
+    # Raw: 30 days, whole partitions dropped (and old rows of the default partition deleted).
     assert sql(dsn, "SELECT value FROM measurements ORDER BY time") == [(3.0,)]
     assert sql(dsn, "SELECT to_regclass(%s)", f"measurements_p{old:%Y%m%d}") == [(None,)]
-    assert (
-        sql(dsn, "SELECT min FROM measurements_hourly WHERE bucket < %s", NOW - timedelta(days=1))
-        == []
-    )
+    # Hourly: 1 year. The old samples were aggregated before their raw rows went away.
+    assert sql(dsn, "SELECT bucket, min FROM measurements_hourly ORDER BY bucket") == [
+        (old.replace(minute=0), 1.0),
+        ((NOW - timedelta(days=35)).replace(minute=0), 2.0),
+    ]
+
+
+async def test_partition_for_a_day_with_rows_in_the_default_partition(
+    receiver: Receiver, dsn: str
+) -> None:
+    # A sample 5 days ahead (clock skew) lands in the default partition; when its day's
+    # partition is created, the row moves there instead of making the job fail every run.
+    ahead = NOW + timedelta(days=5)
+    await post(receiver.url, encode_write_request([(PUMP, [(ms(ahead), 5.0)])]))
+    assert sql(dsn, "SELECT tableoid::regclass::text FROM measurements") == [
+        ("measurements_default",)
+    ]
+    await receiver.service.run_jobs(ahead)
+    assert sql(dsn, "SELECT tableoid::regclass::text, value FROM measurements") == [
+        (f"measurements_p{ahead:%Y%m%d}", 5.0)
+    ]
+    metrics = receiver.service.metrics
+    assert metrics.job_runs.labels("partitions", "success")._value.get() == 1
+
+
+async def test_a_job_another_receiver_is_running_is_skipped(receiver: Receiver, dsn: str) -> None:
+    with psycopg.connect(dsn) as other:  # holds the lock until its transaction ends
+        other.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('padtec_store_job'), hashtext('aggregate'))"
+        )
+        await receiver.service.run_jobs(NOW)
+    runs = receiver.service.metrics.job_runs
+    assert runs.labels("aggregate", "skipped")._value.get() == 1
+    assert runs.labels("aggregate", "success")._value.get() == 0
+    assert runs.labels("retention", "success")._value.get() == 1
 
 
 def webhook(status: str, card: str = "ROA1-HA-E29001-TR#374") -> dict[str, object]:
@@ -111,8 +145,17 @@ async def test_alarm_history_active_then_cleared(receiver: Receiver, dsn: str) -
         await client.post(f"{receiver.url}/api/v1/alerts", json=webhook("resolved"))
         [(status, ends)] = sql(dsn, "SELECT status, ends_at FROM alarms")
         assert status == "CLEARED" and ends == datetime(2026, 11, 25, 10, 20, tzinfo=UTC)
-        bad = await client.post(f"{receiver.url}/api/v1/alerts", content=b"{}")
-        assert bad.status_code == 400
+        # A late retry of the firing notification does not reopen it.
+        await client.post(f"{receiver.url}/api/v1/alerts", json=webhook("firing"))
+        assert sql(dsn, "SELECT status, ends_at FROM alarms") == [(status, ends)]
+        for garbage in (
+            {},
+            webhook("firing") | {"alerts": [{"status": "firing", "labels": {}, "startsAt": "x"}]},
+            webhook("firing") | {"alerts": [{"status": "odd", "labels": {}, "startsAt": ""}]},
+        ):
+            bad = await client.post(f"{receiver.url}/api/v1/alerts", json=garbage)
+            assert bad.status_code == 400, bad.text
+        assert sql(dsn, "SELECT count(*) FROM alarms") == [(1,)]
 
 
 @pytest.mark.parametrize(

@@ -99,7 +99,9 @@ class Postgres:
 
 
 @contextlib.contextmanager
-def running_postgres() -> Iterator[Postgres]:
+def running_postgres(durable: bool = False) -> Iterator[Postgres]:
+    """``durable``: keep PostgreSQL's default fsync and commit settings (benchmarks); tests
+    turn them off for speed."""
     root = Path(tempfile.mkdtemp(prefix="padtec-pg-"))
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
@@ -123,9 +125,10 @@ def running_postgres() -> Iterator[Postgres]:
         capture_output=True,
     )
     server = Postgres(port=free_port(), datadir=datadir, logfile=root / "postgres.log")
-    with (datadir / "postgresql.conf").open("a") as conf:
-        # Test cluster: speed over durability (the machine is shared and small).
-        conf.write("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
+    if not durable:
+        with (datadir / "postgresql.conf").open("a") as conf:
+            # Test cluster: speed over durability (the machine is shared and small).
+            conf.write("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
     server.start()
     try:
         deadline = time.monotonic() + 20

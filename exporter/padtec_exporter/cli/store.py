@@ -43,6 +43,7 @@ def command(
 ) -> None:
     """Receive Prometheus remote-write and Alertmanager webhooks into PostgreSQL."""
     import msgspec
+    import psycopg
 
     from padtec_exporter.store import StoreConfig, StoreService
     from padtec_exporter.web import serve_app
@@ -65,9 +66,23 @@ def command(
         address = listen or config.listen_address
         runner = await serve_app(service.app(), address, web_config)
         log.info("store listening", extra={"fields": {"address": address}})
-        await service.start()
-        await stop.wait()
-        await runner.cleanup()
-        await service.close()
+        # Starting waits for the database; a SIGTERM meanwhile must still stop the process.
+        starting = asyncio.create_task(service.start())
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if starting.done():
+                starting.result()  # raises when the schema could not be set up
+                await stopping
+        finally:
+            for task in (starting, stopping):
+                task.cancel()
+            await asyncio.gather(starting, stopping, return_exceptions=True)
+            await runner.cleanup()
+            await service.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except psycopg.Error as exc:  # e.g. no right to create the schema: say so, no traceback
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise click.ClickException(f"store: database error {exc.sqlstate}: {first_line}") from exc

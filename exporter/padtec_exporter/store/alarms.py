@@ -10,6 +10,10 @@ from typing import Any
 import msgspec
 
 
+class WebhookError(ValueError):
+    """The body is not an Alertmanager webhook (version 4) we can record."""
+
+
 class WebhookAlert(msgspec.Struct, kw_only=True):
     status: str
     labels: dict[str, str]
@@ -24,62 +28,105 @@ class Webhook(msgspec.Struct, kw_only=True):
     alerts: list[WebhookAlert]
 
 
-def parse_webhook(body: bytes) -> Webhook:
-    return msgspec.json.decode(body, type=Webhook)
+class AlarmRow(msgspec.Struct, frozen=True, kw_only=True):
+    fingerprint: str
+    starts_at: datetime
+    ends_at: datetime | None
+    status: str  # ACTIVE or CLEARED (ACKNOWLEDGED comes from silences)
+    labels: dict[str, str]
+    annotations: dict[str, str]
 
 
-def _time(text: str) -> datetime | None:
+def parse_webhook(body: bytes) -> list[AlarmRow]:
+    """One row per alert; WebhookError names what is wrong (answered 400, nothing stored)."""
+    try:
+        webhook = msgspec.json.decode(body, type=Webhook)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise WebhookError(str(exc)) from None
+    rows = []
+    for alert in webhook.alerts:
+        if alert.status not in ("firing", "resolved"):
+            raise WebhookError(f"alert status {alert.status!r} is neither firing nor resolved")
+        starts = parse_time(alert.startsAt)
+        if starts is None:
+            raise WebhookError("alert without startsAt")
+        resolved = alert.status == "resolved"
+        rows.append(
+            AlarmRow(
+                # Alertmanager always sends a fingerprint; the labels identify the alert too.
+                fingerprint=alert.fingerprint or json.dumps(alert.labels, sort_keys=True),
+                starts_at=starts,
+                ends_at=parse_time(alert.endsAt) if resolved else None,
+                status="CLEARED" if resolved else "ACTIVE",
+                labels=alert.labels,
+                annotations=alert.annotations,
+            )
+        )
+    return rows
+
+
+def parse_time(text: str) -> datetime | None:
+    """RFC 3339 as Go writes it (nanoseconds, Z); Go's zero time means 'not set'."""
     if not text or text.startswith("0001-01-01"):
         return None
-    # Go writes RFC 3339 with nanoseconds; Python keeps microseconds.
+    # Python keeps microseconds: cut the extra digits.
     text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
-    return datetime.fromisoformat(text)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise WebhookError(f"not an RFC 3339 time: {text[:40]!r}") from None
+    if when.tzinfo is None:
+        raise WebhookError(f"time without a zone: {text[:40]!r}")
+    return when
 
 
-async def record(conn: Any, webhook: Webhook) -> int:
-    rows = 0
-    for alert in webhook.alerts:
-        starts = _time(alert.startsAt)
-        if starts is None:
-            continue
-        labels = alert.labels
-        fingerprint = alert.fingerprint or json.dumps(labels, sort_keys=True)
-        resolved = alert.status == "resolved"
+async def record(conn: Any, rows: list[AlarmRow]) -> int:
+    for row in rows:
+        labels = row.labels
         await conn.execute(
             "INSERT INTO alarms (fingerprint, starts_at, ends_at, status, alertname, severity, "
             "nms, site, card_uid, summary, labels, annotations) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            # CLEARED is final: a late retry of the firing notification must not reopen it
+            # (a new occurrence has a new startsAt).
             "ON CONFLICT (fingerprint, starts_at) DO UPDATE SET "
-            "ends_at = EXCLUDED.ends_at, annotations = EXCLUDED.annotations, updated_at = now(), "
-            "status = CASE WHEN EXCLUDED.status = 'CLEARED' THEN 'CLEARED' "
+            "ends_at = COALESCE(EXCLUDED.ends_at, alarms.ends_at), "
+            "annotations = EXCLUDED.annotations, updated_at = now(), "
+            "status = CASE WHEN 'CLEARED' IN (EXCLUDED.status, alarms.status) THEN 'CLEARED' "
             "WHEN alarms.status = 'ACKNOWLEDGED' THEN 'ACKNOWLEDGED' ELSE 'ACTIVE' END",
             (
-                fingerprint,
-                starts,
-                _time(alert.endsAt) if resolved else None,
-                "CLEARED" if resolved else "ACTIVE",
+                row.fingerprint,
+                row.starts_at,
+                row.ends_at,
+                row.status,
                 labels.get("alertname", ""),
                 labels.get("severity", ""),
                 labels.get("nms", ""),
                 labels.get("site", ""),
                 labels.get("card_uid", ""),
-                alert.annotations.get("summary", ""),
+                row.annotations.get("summary", ""),
                 json.dumps(labels),
-                json.dumps(alert.annotations),
+                json.dumps(row.annotations),
             ),
         )
-        rows += 1
-    return rows
+    return len(rows)
 
 
 def silence_matches(matchers: list[dict[str, Any]], labels: dict[str, str]) -> bool:
-    """Alertmanager semantics: every matcher must match; a missing label matches as ""."""
+    """Alertmanager semantics: every matcher must match; a missing label matches as "";
+    regexes are anchored at both ends. A regex Python cannot compile matches nothing."""
     if not matchers:
         return False
     for matcher in matchers:
         value = labels.get(str(matcher.get("name", "")), "")
         wanted = str(matcher.get("value", ""))
-        hit = re.fullmatch(wanted, value) is not None if matcher.get("isRegex") else value == wanted
+        if matcher.get("isRegex"):
+            try:
+                hit = re.fullmatch(wanted, value) is not None
+            except re.error:
+                return False
+        else:
+            hit = value == wanted
         if not matcher.get("isEqual", True):
             hit = not hit
         if not hit:
@@ -97,17 +144,20 @@ async def acknowledge(conn: Any, silences: list[dict[str, Any]]) -> int:
     ).fetchall()
     done = 0
     for alarm_id, labels in rows:
-        for silence in active:
-            if silence_matches(silence.get("matchers", []), labels):
-                await conn.execute(
-                    "UPDATE alarms SET status = 'ACKNOWLEDGED', acknowledged_by = %s, "
-                    "acknowledged_at = %s, updated_at = now() WHERE id = %s",
-                    (
-                        silence.get("createdBy", ""),
-                        _time(str(silence.get("startsAt", ""))),
-                        alarm_id,
-                    ),
-                )
-                done += 1
-                break
+        silence = next((s for s in active if silence_matches(s.get("matchers", []), labels)), None)
+        if silence is None:
+            continue
+        await conn.execute(
+            "UPDATE alarms SET status = 'ACKNOWLEDGED', acknowledged_by = %s, "
+            "acknowledged_at = %s, updated_at = now() WHERE id = %s",
+            (silence.get("createdBy", ""), _silence_start(silence), alarm_id),
+        )
+        done += 1
     return done
+
+
+def _silence_start(silence: dict[str, Any]) -> datetime | None:
+    try:
+        return parse_time(str(silence.get("startsAt", "")))
+    except WebhookError:
+        return None

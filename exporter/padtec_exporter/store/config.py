@@ -35,6 +35,9 @@ class StoreConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # "auto" uses TimescaleDB when the extension is available, plain PostgreSQL otherwise.
     backend: str = "auto"
     connections: int = 4
+    # A write that takes longer is cancelled and answered 503, before Prometheus' own
+    # remote_timeout (30 s by default) gives up on it.
+    write_timeout_seconds: float = 20.0
     # Samples of these metrics go to `measurements`; padtec_card_info feeds `cards`.
     metrics: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_METRICS))
     retention: RetentionConfig = msgspec.field(default_factory=RetentionConfig)

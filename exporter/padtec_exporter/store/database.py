@@ -4,39 +4,71 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+T = TypeVar("T")
 
 
 class DatabaseUnavailable(Exception):
     """The database cannot take the write now: the client should retry (HTTP 503)."""
 
 
+class StaleConnection(DatabaseUnavailable):
+    """A pooled connection turned out dead (the server restarted while it sat idle)."""
+
+
 class Database:
-    def __init__(self, dsn: str, size: int = 4, connect_timeout: float = 5.0) -> None:
+    def __init__(
+        self, dsn: str, size: int = 4, connect_timeout: float = 5.0, statement_timeout: float = 20.0
+    ) -> None:
         self._dsn = dsn
         self._timeout = connect_timeout
+        # A slow database must turn a write into a 503 (Prometheus retries) before Prometheus
+        # itself gives up; long jobs lift it with `SET LOCAL statement_timeout = 0`.
+        # UTC: hour and day buckets are UTC whatever the server's time zone.
+        self._options = f"-c statement_timeout={int(statement_timeout * 1000)} -c timezone=UTC"
         self._idle: asyncio.Queue[psycopg.AsyncConnection | None] = asyncio.Queue()
         for _ in range(size):
             self._idle.put_nowait(None)  # connected on first use
 
+    async def run(self, work: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
+        """``work`` on a pooled connection; once more on a fresh one if the pooled one was dead.
+        ``work`` must be safe to repeat (whole transactions of idempotent writes)."""
+        try:
+            async with self.connection() as conn:
+                return await work(conn)
+        except StaleConnection:
+            # The others that sat idle as long are likely dead too: take a new one.
+            async with self.connection(fresh=True) as conn:
+                return await work(conn)
+
     @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+    async def connection(self, fresh: bool = False) -> AsyncIterator[psycopg.AsyncConnection]:
         conn = await self._idle.get()
+        if fresh and conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+        reused = conn is not None and not conn.closed
         try:
             if conn is None or conn.closed:
                 conn = await self._connect()
             yield conn
         except psycopg.OperationalError as exc:
-            # Connection lost or server gone: drop this connection, let the caller answer 503.
+            # Connection lost, server gone or statement timeout: drop this connection and let
+            # the caller answer 503.
+            broken = conn is not None and (conn.broken or conn.closed)
             if conn is not None:
                 with contextlib.suppress(Exception):
                     await conn.close()
             conn = None
-            raise DatabaseUnavailable(
-                str(exc).splitlines()[0] if str(exc) else "unavailable"
-            ) from None
+            reason = str(exc).splitlines()[0] if str(exc) else "unavailable"
+            if reused and broken:
+                raise StaleConnection(reason) from None
+            raise DatabaseUnavailable(reason) from None
         finally:
             self._idle.put_nowait(conn)
 
@@ -46,11 +78,23 @@ class Database:
             # stray statement leaves the connection inside an implicit transaction and every
             # later "transaction" is a savepoint in it that is never committed.
             return await psycopg.AsyncConnection.connect(
-                self._dsn, connect_timeout=int(self._timeout), autocommit=True
+                self._dsn,
+                connect_timeout=int(self._timeout),
+                autocommit=True,
+                options=self._options,
             )
         except psycopg.OperationalError as exc:
-            # The message names host and port, never the password.
-            raise DatabaseUnavailable(f"cannot connect: {type(exc).__name__}") from None
+            # libpq names host, port and user; the password is cut out should it ever appear.
+            raise DatabaseUnavailable(f"cannot connect: {self._redacted(exc)}") from None
+
+    def _redacted(self, exc: Exception) -> str:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        message = "; ".join(lines[:2]) or type(exc).__name__
+        try:
+            password = conninfo_to_dict(self._dsn).get("password")
+        except psycopg.ProgrammingError:
+            password = None
+        return message.replace(str(password), "***") if password else message
 
     async def close(self) -> None:
         while not self._idle.empty():

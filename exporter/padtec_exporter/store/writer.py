@@ -1,22 +1,36 @@
-"""Write decoded remote-write series into PostgreSQL: idempotent, batched with COPY."""
+"""Write decoded remote-write series into PostgreSQL: idempotent, batched with binary COPY."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+import struct
 import time
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
+
 from padtec_exporter.store.database import Database
-from padtec_exporter.store.remote_write import Series, decode_labels
+from padtec_exporter.store.remote_write import Sample, decode_labels, is_stale_marker
 
 CARD_INFO = "padtec_card_info"
 CARD_REFRESH_SECONDS = 3600.0  # how often a known card's last_seen is written again
 _DROPPED = -1
 _CARD = -2
+_INVALID = -3
 _SERIES_COLUMNS = ("nms", "site", "card_uid", "measure", "measure_key", "measure_subkey", "port")
+
+# Binary COPY: a header, then per row the field count and (length, value) per field, big-endian;
+# timestamptz is microseconds since 2000-01-01 UTC.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+_ROW = struct.Struct(">hiqiqid")
+_PG_EPOCH_MS = 946_684_800_000
+# Samples outside these times (1970 to 2200) are refused rather than overflowing the format.
+_MIN_MS, _MAX_MS = 0, 7_258_118_400_000
 
 
 @dataclass
@@ -30,78 +44,138 @@ class WriteResult:
             self.dropped[reason] = self.dropped.get(reason, 0) + count
 
 
+@dataclass
+class Rows:
+    """One batch as a binary COPY stream."""
+
+    copy_data: list[bytes] = field(default_factory=lambda: [_COPY_HEADER])
+
+    def __len__(self) -> int:
+        return len(self.copy_data) - 1
+
+
 class SampleWriter:
     def __init__(self, db: Database, metrics: list[str]) -> None:
         self._db = db
         self._metrics = set(metrics)
-        # label bytes → series id, or _DROPPED / _CARD; filled only after a commit.
+        # label run → series id (once its row is committed), or _DROPPED / _CARD / _INVALID.
         self._ids: dict[bytes, int] = {}
         self._cards_seen: dict[bytes, float] = {}
 
-    async def write(self, batch: list[Series]) -> WriteResult:
-        result = WriteResult(received=sum(len(s.samples) for s in batch))
-        new_series: dict[bytes, dict[str, str]] = {}
-        cards: dict[bytes, dict[str, str]] = {}
-        now = time.monotonic()
-        for series in batch:
-            known = self._ids.get(series.label_bytes)
-            if known is None:
-                labels = decode_labels(series.label_bytes)
-                name = labels.get("__name__", "")
-                if name == CARD_INFO:
-                    self._ids[series.label_bytes] = known = _CARD
-                elif name in self._metrics:
-                    new_series[series.label_bytes] = labels
-                    continue
-                else:
-                    self._ids[series.label_bytes] = known = _DROPPED
-            if known == _CARD:
-                if now - self._cards_seen.get(series.label_bytes, -1e9) > CARD_REFRESH_SECONDS:
-                    cards[series.label_bytes] = decode_labels(series.label_bytes)
-                result.drop("card_info", len(series.samples))
-            elif known == _DROPPED:
-                result.drop("metric_not_kept", len(series.samples))
-        async with self._db.connection() as conn, conn.transaction():
-            ids = await self._register(conn, new_series)
-            await self._upsert_cards(conn, list(cards.values()))
-            rows = self._rows(batch, ids, result)
-            if rows:
-                result.written = await self._copy(conn, rows)
-                result.drop("duplicate", len(rows) - result.written)
-        # Only now: a rolled-back series id or card must not be remembered as written.
-        self._ids.update(ids)
-        self._cards_seen.update(dict.fromkeys(cards, now))
+    @property
+    def known_labels(self) -> Container[bytes]:
+        """Label runs already decoded and validated (the decoder's fast path)."""
+        return self._ids
+
+    async def write(self, samples: list[Sample]) -> WriteResult:
+        """Store a batch. PayloadError (bad labels) before any database work;
+        DatabaseUnavailable when it cannot be stored now. Returns only once committed."""
+        result = WriteResult(received=len(samples))
+        new_series, cards = self._sort_out(samples, result)
+        if new_series or cards:
+            await self._register_series_and_cards(new_series, cards)
+        rows = self._rows(samples, result)
+        if rows:
+            result.written = await self._store(rows)
+            result.drop("duplicate", len(rows) - result.written)
         return result
 
-    def _rows(self, batch: list[Series], ids: dict[bytes, int], result: WriteResult) -> list[str]:
-        rows = []
-        for series in batch:
-            series_id = ids.get(series.label_bytes) or self._ids.get(series.label_bytes)
-            if series_id is None or series_id < 0:
-                continue
-            for timestamp, value in series.samples:
-                if math.isfinite(value):
-                    rows.append(f"{series_id}\t{timestamp}\t{value!r}\n")
-                elif math.isnan(value):
-                    result.drop("stale_marker")  # Prometheus marks vanished series with NaN
-                else:
-                    result.drop("non_finite")
-        return rows
+    async def _register_series_and_cards(
+        self, new_series: dict[bytes, dict[str, str]], cards: dict[bytes, dict[str, str]]
+    ) -> None:
+        # Its own transaction: a series row without samples is harmless, and the samples'
+        # transaction can then be repeated on its own.
+        async def register(conn: psycopg.AsyncConnection) -> dict[bytes, int]:
+            async with conn.transaction():
+                ids = await self._register(conn, new_series)
+                await self._upsert_cards(conn, list(cards.values()))
+            return ids
 
-    async def _copy(self, conn: Any, rows: list[str]) -> int:
-        await conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS staging "
-            "(series_id bigint, ms bigint, value float8) ON COMMIT DELETE ROWS"
-        )
-        async with conn.cursor() as cur:
-            async with cur.copy("COPY staging (series_id, ms, value) FROM STDIN") as copy:
-                await copy.write("".join(rows).encode())
+        ids = await self._db.run(register)
+        # Only now: a rolled-back series id or card must not be remembered as written.
+        self._ids.update(ids)
+        self._cards_seen.update(dict.fromkeys(cards, time.monotonic()))
+
+    async def _store(self, rows: Rows) -> int:
+        data = b"".join(rows.copy_data) + _COPY_TRAILER
+        return await self._db.run(lambda conn: self._store_on(conn, data))
+
+    @staticmethod
+    async def _store_on(conn: psycopg.AsyncConnection, data: bytes) -> int:
+        """One COPY straight into `measurements`: a single statement, so its own transaction
+        (the connection is in autocommit), one round trip. If any row is already there (a batch
+        resent after a timeout), again through a staging table with ON CONFLICT DO NOTHING."""
+        try:
+            async with conn.cursor() as cur:
+                async with cur.copy(
+                    "COPY measurements (series_id, time, value) FROM STDIN (FORMAT binary)"
+                ) as copy:
+                    await copy.write(data)
+                return int(cur.rowcount)
+        except psycopg.errors.UniqueViolation:
+            pass
+        async with conn.transaction(), conn.cursor() as cur:
+            await cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staging "
+                "(series_id bigint, time timestamptz, value float8) ON COMMIT DELETE ROWS"
+            )
+            async with cur.copy("COPY staging FROM STDIN (FORMAT binary)") as copy:
+                await copy.write(data)
             await cur.execute(
                 "INSERT INTO measurements (series_id, time, value) "
-                "SELECT series_id, to_timestamp(ms / 1000.0), value FROM staging "
-                "ON CONFLICT DO NOTHING"
+                "SELECT series_id, time, value FROM staging ON CONFLICT DO NOTHING"
             )
             return int(cur.rowcount)
+
+    def _sort_out(
+        self, samples: list[Sample], result: WriteResult
+    ) -> tuple[dict[bytes, dict[str, str]], dict[bytes, dict[str, str]]]:
+        """Series seen for the first time (to register) and cards due for an upsert."""
+        new_series: dict[bytes, dict[str, str]] = {}
+        cards: dict[bytes, dict[str, str]] = {}
+        ids = self._ids
+        now = time.monotonic()
+        for label_run, _, _ in samples:
+            known = ids.get(label_run)
+            if known is None:
+                if label_run in new_series:
+                    continue
+                labels = decode_labels(label_run)
+                name = labels.get("__name__", "")
+                if any("\x00" in text for item in labels.items() for text in item):
+                    ids[label_run] = known = _INVALID  # PostgreSQL text cannot hold NUL
+                elif name == CARD_INFO:
+                    ids[label_run] = known = _CARD
+                elif name in self._metrics:
+                    new_series[label_run] = labels
+                    continue
+                else:
+                    ids[label_run] = known = _DROPPED
+            if known == _CARD:
+                if now - self._cards_seen.get(label_run, -1e9) > CARD_REFRESH_SECONDS:
+                    cards[label_run] = decode_labels(label_run)
+                result.drop("card_info")
+            elif known == _DROPPED:
+                result.drop("metric_not_kept")
+            elif known == _INVALID:
+                result.drop("invalid_labels")
+        return new_series, cards
+
+    def _rows(self, samples: list[Sample], result: WriteResult) -> Rows:
+        rows = Rows()
+        append, pack, ids = rows.copy_data.append, _ROW.pack, self._ids
+        for label_run, timestamp, value in samples:
+            series_id = ids[label_run]
+            if series_id < 0:
+                continue
+            if math.isfinite(value) and _MIN_MS <= timestamp < _MAX_MS:
+                append(pack(3, 8, series_id, 8, (timestamp - _PG_EPOCH_MS) * 1000, 8, value))
+            elif is_stale_marker(value):
+                result.drop("stale_marker")  # Prometheus marks vanished series with it
+            else:
+                # NaN would poison min/max/avg; infinities and times outside 1970-2200 too.
+                result.drop("invalid_sample")
+        return rows
 
     async def _register(self, conn: Any, new: dict[bytes, dict[str, str]]) -> dict[bytes, int]:
         if not new:
