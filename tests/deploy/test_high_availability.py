@@ -1,17 +1,23 @@
 """Two Prometheus replicas and two Alertmanagers clustered by gossip, on loopback: one
-notification per alert while both replicas fire it, and still one after either Alertmanager
-dies."""
+notification per alert while both replicas fire it, and still one after an Alertmanager dies.
+
+The member killed is the one that notifies first (cluster position 0; the other waits
+position x peer_timeout and sends only when the shared notification log does not show it
+sent): losing the other one would prove nothing."""
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from padtec_exporter.rulegen import load_thresholds
 from padtec_exporter.rulegen.generate import THRESHOLDS_FILE, render_rule_files
-from tests.support.alertmanager import loopback_config, running_alertmanager
+from tests.support.alertmanager import Alertmanager, loopback_config, running_alertmanager
 from tests.support.processes import REPO, free_port
 from tests.support.prometheus import prometheus_config, running_prometheus
 from tests.support.sinks import WebhookSink, smtp_sink, webhook_sink
@@ -42,6 +48,27 @@ def wait_count(sink: WebhookSink, card: str, settle: float = 6.0) -> int:
     return notifications(sink, card)
 
 
+def cluster_status(am: Alertmanager) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{am.url}/api/v2/status", timeout=5) as resp:
+        status: dict[str, Any] = json.loads(resp.read())["cluster"]
+    return status
+
+
+def wait_clustered(members: list[Alertmanager]) -> None:
+    deadline = time.monotonic() + 20
+    while not all(
+        s["status"] == "ready" and len(s.get("peers") or []) == len(members)
+        for s in map(cluster_status, members)
+    ):
+        assert time.monotonic() < deadline, [cluster_status(m) for m in members]
+        time.sleep(0.2)
+
+
+def first_to_notify(members: list[Alertmanager]) -> Alertmanager:
+    """Alertmanager orders the cluster by peer name; position 0 sends without waiting."""
+    return min(members, key=lambda m: str(cluster_status(m)["name"]))
+
+
 def test_one_notification_per_alert_across_replicas_and_failures(tmp_path: Path) -> None:
     rules = tmp_path / THRESHOLDS_FILE
     rules.write_text(
@@ -67,6 +94,7 @@ def test_one_notification_per_alert_across_replicas_and_failures(tmp_path: Path)
             running_alertmanager(tmp_path, config, "am-1", peers[1:], gossip[0]) as am1,
             running_alertmanager(tmp_path, config, "am-2", peers[:1], gossip[1]) as am2,
         ):
+            wait_clustered([am1, am2])
             ams = [am1.url.removeprefix("http://"), am2.url.removeprefix("http://")]
             replicas = []
             for name in ("a", "b"):
@@ -96,6 +124,6 @@ def test_one_notification_per_alert_across_replicas_and_failures(tmp_path: Path)
                     )
                 assert wait_count(sink, first) == 1
 
-                am1.process.kill()  # either member can die; the other notifies alone
+                first_to_notify([am1, am2]).process.kill()
                 sim.add_fault({"type": "pump_degradation", "card_uid": second, "target_dbm": 8.0})
                 assert wait_count(sink, second, settle=4.0) == 1
