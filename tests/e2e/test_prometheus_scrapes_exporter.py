@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
@@ -46,11 +47,16 @@ def test_promtool_check_metrics_prints_nothing_on_a_scrape(tmp_path: Path) -> No
         running_simulator(tmp_path, "--sites", "3", "--cards-per-site", "6") as sim,
         running_exporter(tmp_path, sim.url) as exporter,
     ):
-        request = urllib.request.Request(
-            f"{exporter.url}/metrics", headers={"Accept-Encoding": "gzip"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            body = gzip.decompress(resp.read())
+        # Ready means the inventory is in; the measures follow within a tier interval.
+        deadline = time.monotonic() + 30
+        body = b""
+        while b"padtec_power_dbm{" not in body and time.monotonic() < deadline:
+            time.sleep(0.2)
+            request = urllib.request.Request(
+                f"{exporter.url}/metrics", headers={"Accept-Encoding": "gzip"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as resp:
+                body = gzip.decompress(resp.read())
     assert b"padtec_power_dbm{" in body and b"padtec_nms_requests_total{" in body
     result = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True)
     assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")

@@ -98,7 +98,8 @@ class ManagedProcess:
             raise RuntimeError(f"{self.name}: {exc}\n--- log ---\n{self.log()[-4000:]}") from exc
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def alive(self) -> bool:

@@ -16,12 +16,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def logging_options(func: F) -> F:
     func = click.option(
+        "--log.format",
         "--log-format",
+        "log_format",
         type=click.Choice(["text", "json"]),
         help="Log as text lines or JSON objects.",
     )(func)
     func = click.option(
+        "--log.level",
         "--log-level",
+        "log_level",
         type=click.Choice(["debug", "info", "warning", "error"]),
         help="Minimum log level.",
     )(func)

@@ -88,7 +88,10 @@ class NmsCollector:
         run = run or self._jobs[job][1]
         started = time.perf_counter()
         try:
-            await asyncio.wait_for(run(), self._collect.timeout_seconds)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancellation that arrives
+            # as the job finishes, and the exporter would then never stop.
+            async with asyncio.timeout(self._collect.timeout_seconds):
+                await run()
         except (NmsError, TimeoutError) as exc:
             self._finish(job, started, ok=False)
             log.warning(
