@@ -163,7 +163,7 @@ async def test_scrape_formats(stack: Stack) -> None:
     assert om.text.endswith("# EOF\n")
     from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-    names = {family.name for family in text_string_to_metric_families(om.text)}
+    names = {family.name for family in text_string_to_metric_families(om.text)}  # type: ignore[no-untyped-call]
     assert "padtec_card_info" in names or "padtec_card" in names
     landing = await stack.http.get(base.removesuffix("/metrics") + "/")
     assert "/metrics" in landing.text

@@ -140,7 +140,7 @@ def test_user_unit_rules_win_over_the_builtin_table() -> None:
     )
     assert (m.family, m.value) == ("power_dbm", 3.5)
     [m], _ = decoder().measures(page({**DEC_2025, "measureKey": 7273, "measureValue": "200.020"}))
-    assert (m.family, m.value) == ("power_watts", pytest.approx(0.20002))
+    assert m.family == "power_watts" and m.value == pytest.approx(0.20002)
 
 
 def test_unknown_measures_go_to_the_generic_family() -> None:

@@ -61,7 +61,7 @@ HUGE_INTEGERS = [2**63, -(2**63) - 1, 2**64 + 1, 10**400, -(10**400), 10**4000]
 
 # Any Unicode but lone surrogates (json.dumps would write them as \udXXX escapes, which the
 # decoder refuses as a malformed page; that case has its own test).
-free_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=24)
+free_text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=24)
 
 WRONG_TYPES: list[Any] = [None, True, False, 0, -1, 2.5, [], {}, [1.0], {"value": 1.0}]
 # Every hand-picked value: the corpus tests try each one in every field.
@@ -175,7 +175,8 @@ def network(draw: st.DrawFn) -> tuple[list[Any], list[Any], list[Any]]:
                 max_size=12,
             )
         )
-        if rows and draw(st.booleans()):  # the same row sent twice
+        twice: bool = draw(st.booleans())
+        if rows and twice:  # the same row sent twice
             rows += draw(st.lists(st.sampled_from(rows), max_size=3))
         return rows
 

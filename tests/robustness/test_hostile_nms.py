@@ -13,6 +13,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ PAGE_SIZE = 20
 CAP_BYTES = 8 * 1024 * 1024
 HUGE_BYTES = 100 * 1024 * 1024
 MEASURES = "measures/state"
+Samples = dict[str, list[tuple[dict[str, str], float]]]
 
 
 @dataclass
@@ -212,6 +214,18 @@ async def promtool_check(text: str) -> str:
     return out.decode()
 
 
+def failures(samples: Samples, reason: str) -> float:
+    return total(samples, "padtec_nms_request_failures_total", endpoint=MEASURES, reason=reason)
+
+
+def failed_more(samples: Samples, *, reason: str, before: float) -> bool:
+    return failures(samples, reason) > before
+
+
+def succeeded_more(samples: Samples, *, done: float) -> bool:
+    return total(samples, "padtec_collection_runs_total", job="normal", result="success") > done
+
+
 FAILING_MODES = [
     ("repeat", "malformed"),
     ("huge", "too_large"),
@@ -221,9 +235,6 @@ FAILING_MODES = [
 
 
 async def test_every_hostile_reply_is_survived_counted_and_the_last_data_kept(rig: Rig) -> None:
-    def failures(samples: dict[str, list[tuple[dict[str, str], float]]], reason: str) -> float:
-        return total(samples, "padtec_nms_request_failures_total", endpoint=MEASURES, reason=reason)
-
     good = await rig.wait_for("measures", lambda s: measure_series(s) > 0)
     series, cards = measure_series(good), total(good, "padtec_card_info")
     rss_before = rig.peak_rss_bytes()
@@ -233,7 +244,7 @@ async def test_every_hostile_reply_is_survived_counted_and_the_last_data_kept(ri
         before = failures((await rig.scrape())[1], reason)
         samples = await rig.wait_for(
             f"{mode} counted as {reason}",
-            lambda s, reason=reason, before=before: failures(s, reason) > before,
+            partial(failed_more, reason=reason, before=before),
         )
         text, samples = await rig.scrape()
         assert await promtool_check(text) == "", mode
@@ -244,9 +255,7 @@ async def test_every_hostile_reply_is_survived_counted_and_the_last_data_kept(ri
         done = total(samples, "padtec_collection_runs_total", job="normal", result="success")
         await rig.wait_for(
             f"recovery after {mode}",
-            lambda s, done=done: (
-                total(s, "padtec_collection_runs_total", job="normal", result="success") > done
-            ),
+            partial(succeeded_more, done=done),
         )
 
     # The 100 MB page was cut at the 8 MB cap (per concurrent request) while streaming.
