@@ -11,14 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.processes import (
-    ManagedProcess,
-    cli_command,
-    free_port,
     require_binary,
     wait_http,
 )
 from tests.support.prometheus import prometheus_config, running_prometheus
-from tests.support.stack import running_exporter, running_simulator
+from tests.support.stack import demo_process, running_exporter, running_simulator
 
 pytestmark = pytest.mark.e2e
 
@@ -63,23 +60,10 @@ def test_promtool_check_metrics_prints_nothing_on_a_scrape(tmp_path: Path) -> No
 
 
 def test_the_readme_run_command_serves_simulated_cards_within_60_seconds(tmp_path: Path) -> None:
-    port, sim_port = free_port(), free_port()
-    demo = ManagedProcess(
-        "demo",
-        cli_command(
-            "demo",
-            "--web.listen-address",
-            f"127.0.0.1:{port}",
-            "--simulator-listen",
-            f"127.0.0.1:{sim_port}",
-        ),
-        tmp_path,
-    )
-    try:
-        demo.wait_http(f"http://127.0.0.1:{port}/readyz", timeout=60)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+    with demo_process(tmp_path) as demo:
+        demo.process.wait_http(f"{demo.url}/readyz", timeout=60)
+        with urllib.request.urlopen(f"{demo.url}/metrics", timeout=10) as resp:
             text = resp.read().decode()
         assert text.count("padtec_card_info{") == 48  # the demo network: 6 sites x 8 cards
-        wait_http(f"http://127.0.0.1:{sim_port}/control/truth")
-    finally:
-        assert demo.stop() == 0, demo.log()[-3000:]
+        wait_http(f"{demo.control_url}/truth")
+        assert demo.process.stop() == 0, demo.process.log()[-3000:]

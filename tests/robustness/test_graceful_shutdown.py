@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.processes import ManagedProcess, cli_command, free_port
-from tests.support.stack import running_exporter, running_simulator
+from tests.support.processes import ManagedProcess
+from tests.support.stack import demo_process, running_exporter, running_simulator
 
 EXIT_WITHIN_SECONDS = 5.0
 
@@ -28,24 +28,9 @@ def wait_exit(proc: ManagedProcess, since: float) -> tuple[int | None, float]:
 
 
 def test_a_scrape_in_flight_is_finished_before_the_exporter_exits(tmp_path: Path) -> None:
-    port, sim_port = free_port(), free_port()
-    demo = ManagedProcess(
-        "demo",
-        cli_command(
-            "demo",
-            "--web.listen-address",
-            f"127.0.0.1:{port}",
-            "--simulator-listen",
-            f"127.0.0.1:{sim_port}",
-            "--sites",
-            "10",
-            "--cards-per-site",
-            "100",
-        ),
-        tmp_path,
-    )
-    try:
-        demo.wait_http(f"http://127.0.0.1:{port}/readyz", timeout=60)
+    with demo_process(tmp_path, "--sites", "10", "--cards-per-site", "100") as demo:
+        port = demo.port
+        demo.process.wait_http(f"http://127.0.0.1:{port}/readyz", timeout=60)
         deadline = time.monotonic() + 30
         while "padtec_power_dbm{" not in httpx.get(f"http://127.0.0.1:{port}/metrics").text:
             assert time.monotonic() < deadline, "no measures"
@@ -58,15 +43,13 @@ def test_a_scrape_in_flight_is_finished_before_the_exporter_exits(tmp_path: Path
             f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
         )
         received = sock.recv(8192)
-        os.killpg(demo.proc.pid, signal.SIGTERM)
+        os.killpg(demo.process.proc.pid, signal.SIGTERM)
         signalled = time.monotonic()
         while chunk := sock.recv(16384):
             received += chunk
             time.sleep(0.002)
         sock.close()
-        code, took = wait_exit(demo, signalled)
-    finally:
-        demo.stop()
+        code, took = wait_exit(demo.process, signalled)
     head, _, body = received.partition(b"\r\n\r\n")
     length = re.search(rb"Content-Length: (\d+)", head, re.IGNORECASE)
     assert head.startswith(b"HTTP/1.1 200") and length is not None

@@ -16,6 +16,7 @@ from tests.exporter.conftest import exporter_config
 from tests.security.conftest import PASSWORD, USER, Tls
 from tests.support.processes import ManagedProcess, cli_command, free_port, wait_http
 from tests.support.prometheus import prometheus_config, running_prometheus
+from tests.support.stack import demo_process
 
 
 async def exporter_with(web_config: Path) -> AsyncIterator[str]:
@@ -80,40 +81,23 @@ async def test_client_certificate_required(tls: Tls) -> None:
 
 
 def test_real_prometheus_scrapes_through_tls_and_basic_auth(tls: Tls, tmp_path: Path) -> None:
-    port, sim_port = free_port(), free_port()
-    demo = ManagedProcess(
-        "demo",
-        cli_command(
-            "demo",
-            "--web.listen-address",
-            f"127.0.0.1:{port}",
-            "--simulator-listen",
-            f"127.0.0.1:{sim_port}",
-            "--sites",
-            "2",
-            "--cards-per-site",
-            "3",
-            "--web.config.file",
-            str(tls.tls_auth),
-        ),
-        tmp_path,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{sim_port}/control/truth")
+    with demo_process(
+        tmp_path, "--sites", "2", "--cards-per-site", "3", "--web.config.file", str(tls.tls_auth)
+    ) as demo:
+        wait_http(f"{demo.control_url}/truth")
         scrape = {
             "scheme": "https",
             "tls_config": {"ca_file": str(tls.ca_file)},
             "basic_auth": {"username": USER, "password_file": str(tls.password_file)},
         }
         with running_prometheus(
-            tmp_path, prometheus_config([f"127.0.0.1:{port}"], scrape_extra=scrape)
+            tmp_path, prometheus_config([f"127.0.0.1:{demo.port}"], scrape_extra=scrape)
         ) as prom:
             prom.wait_for(
                 "count(padtec_card_info)", lambda r: bool(r) and float(r[0]["value"][1]) == 6
             )
             assert prom.scalar('up{job="padtec"}') == 1.0
-    finally:
-        assert demo.stop() == 0
+        assert demo.process.stop() == 0
 
 
 @pytest.mark.parametrize(

@@ -148,3 +148,39 @@ def running_exporter(
         yield ExporterProcess(url=url, process=proc, config_path=config_path)
     finally:
         proc.stop()
+
+
+@dataclass
+class DemoProcess:
+    """``padtec-exporter demo``: the README's run command (simulator + exporter, one process)."""
+
+    port: int  # the exporter's
+    simulator_port: int
+    process: ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def control_url(self) -> str:
+        return f"http://127.0.0.1:{self.simulator_port}/control"
+
+
+@contextlib.contextmanager
+def demo_process(workdir: Path, *args: str) -> Iterator[DemoProcess]:
+    """Start the demo (``args``: extra options) and stop it on exit; waiting is the caller's."""
+    port, simulator_port = free_port(), free_port()
+    argv = cli_command(
+        "demo",
+        "--web.listen-address",
+        f"127.0.0.1:{port}",
+        "--simulator-listen",
+        f"127.0.0.1:{simulator_port}",
+        *args,
+    )
+    demo = DemoProcess(port, simulator_port, ManagedProcess("demo", argv, workdir))
+    try:
+        yield demo
+    finally:
+        demo.process.stop()

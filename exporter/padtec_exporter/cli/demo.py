@@ -4,7 +4,7 @@ import asyncio
 
 import click
 
-from padtec_exporter.cli.options import logging_options
+from padtec_exporter.cli.options import logging_options, web_config_option
 from padtec_exporter.logs import setup_logging
 
 
@@ -25,12 +25,7 @@ from padtec_exporter.logs import setup_logging
 @click.option("--sites", default=6, show_default=True, type=click.IntRange(1))
 @click.option("--cards-per-site", default=8, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=42, show_default=True, type=int)
-@click.option(
-    "--web.config.file",
-    "web_config",
-    type=click.Path(dir_okay=False),
-    help="TLS/basic auth web config for the exporter's endpoints.",
-)
+@web_config_option("the exporter's endpoints")
 @logging_options
 def command(
     listen: str,

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
 import click
 
-from padtec_exporter.cli.options import logging_options
+from padtec_exporter.cli.options import logging_options, stop_event, web_config_option
 from padtec_exporter.configfile import ConfigError, load_struct
 from padtec_exporter.logs import setup_logging
 
@@ -22,12 +21,7 @@ log = logging.getLogger(__name__)
     help="Bridge YAML config (recipients, Twilio, Telegram).",
 )
 @click.option("--listen", help="HOST:PORT; overrides listen_address.")
-@click.option(
-    "--web.config.file",
-    "web_config",
-    type=click.Path(dir_okay=False),
-    help="TLS/basic auth web config for the webhook endpoints.",
-)
+@web_config_option("the webhook endpoints")
 @logging_options
 def command(
     config_path: str,
@@ -48,10 +42,7 @@ def command(
         raise click.ClickException(str(exc)) from exc
 
     async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_event()
         address = listen or config.listen_address
         runner = await serve_app(bridge.app(), address, web_config)
         log.info("notify bridge listening", extra={"fields": {"address": address}})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -30,6 +32,25 @@ def logging_options(func: F) -> F:
         help="Minimum log level.",
     )(func)
     return func
+
+
+def web_config_option(what: str) -> Callable[[F], F]:
+    """``--web.config.file``: TLS and basic auth, exporter-toolkit format (docs/security.md)."""
+    return click.option(
+        "--web.config.file",
+        "web_config",
+        type=click.Path(dir_okay=False),
+        help=f"TLS/basic auth web config (exporter-toolkit format) for {what}.",
+    )
+
+
+def stop_event() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT (call from inside the running loop)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 def load_exporter_config(path: str | None, web_config: str | None = None) -> ExporterConfig:

@@ -4,7 +4,7 @@ import asyncio
 
 import click
 
-from padtec_exporter.cli.options import load_exporter_config, logging_options
+from padtec_exporter.cli.options import load_exporter_config, logging_options, web_config_option
 from padtec_exporter.logs import setup_logging
 
 
@@ -17,12 +17,7 @@ from padtec_exporter.logs import setup_logging
     help="Exporter YAML config (env PADTEC_EXPORTER_CONFIG).",
 )
 @click.option("--web.listen-address", "listen", help="HOST:PORT; overrides web.listen_address.")
-@click.option(
-    "--web.config.file",
-    "web_config",
-    type=click.Path(dir_okay=False),
-    help="TLS/basic auth web config (exporter-toolkit format).",
-)
+@web_config_option("the exporter's endpoints")
 @logging_options
 def command(
     config_path: str | None,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
 
-from padtec_exporter.cli.options import logging_options
+from padtec_exporter.cli.options import logging_options, stop_event, web_config_option
 from padtec_exporter.configfile import ConfigError, load_struct
 from padtec_exporter.logs import setup_logging
 
@@ -47,12 +46,7 @@ log = logging.getLogger(__name__)
 )
 @click.option("--scenario", type=click.Path(dir_okay=False), help="Fault scenario YAML.")
 @click.option("--api-build", type=click.Choice(["2025-12", "2025-02"]), help="Row shapes.")
-@click.option(
-    "--web.config.file",
-    "web_config",
-    type=click.Path(dir_okay=False),
-    help="TLS and basic auth (basic auth guards everything but the NMS API).",
-)
+@web_config_option("the control endpoint (the NMS API keeps its token auth)")
 @logging_options
 def command(
     config_path: str | None,
@@ -86,10 +80,7 @@ def _load_config(path: str | None, overrides: dict[str, Any]) -> SimulatorConfig
 async def _serve(config: SimulatorConfig, listen: str, web_config: str | None) -> None:
     from padtec_exporter.simulate import start_simulator
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_event()
     try:
         handle = await start_simulator(config, listen, web_config)
     except (ConfigError, OSError) as exc:
