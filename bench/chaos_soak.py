@@ -11,7 +11,6 @@ markdown report; asserts nothing. Stops by itself; sends traffic to loopback onl
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -19,13 +18,14 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from prometheus_client.parser import text_string_to_metric_families
 from tests.support.stack import running_exporter, running_simulator
 
-FAULTS = [
+FAULTS: list[dict[str, Any]] = [
     {"type": "outage", "mode": "5xx"},
     {"type": "outage", "mode": "hang"},
     {"type": "slow", "delay_seconds": 1.5},
@@ -55,16 +55,6 @@ def scrape(url: str) -> tuple[float, dict[str, list[tuple[dict[str, str], float]
         for s in family.samples:
             out.setdefault(s.name, []).append((s.labels, s.value))
     return elapsed, out
-
-
-def post(url: str, body: object | None = None, method: str = "POST") -> object:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        raw = resp.read()
-    return json.loads(raw) if raw else None
 
 
 def runs(samples: dict[str, list[tuple[dict[str, str], float]]], result: str) -> float:
@@ -97,29 +87,27 @@ def main(args: argparse.Namespace) -> None:
         while time.monotonic() < end:
             now = time.monotonic()
             for until, fault_id in [a for a in active if a[0] <= now]:
-                post(f"{sim.control_url}/faults/{fault_id}", method="DELETE")
+                sim.clear_fault(fault_id)
                 active.remove((until, fault_id))
             if now >= next_fault:
                 truth = sim.truth()
                 if rng.random() < 0.25:
                     if rng.random() < 0.5:
-                        post(
-                            f"{sim.control_url}/faults",
+                        sim.add_fault(
                             {
                                 "type": "card_added",
                                 "site": rng.choice(truth["sites"]),
                                 "card_model": rng.choice(["TM1200G-SA", "EOA1-HA-E21001-GV"]),
-                            },
+                            }
                         )
                     else:
-                        post(
-                            f"{sim.control_url}/faults",
-                            {"type": "card_removed", "card_uid": rng.choice(truth["card_uids"])},
+                        sim.add_fault(
+                            {"type": "card_removed", "card_uid": rng.choice(truth["card_uids"])}
                         )
                     card_changes += 1
                 else:
-                    fault = post(f"{sim.control_url}/faults", rng.choice(FAULTS))
-                    active.append((now + rng.uniform(3, 20), str(fault["id"])))  # type: ignore[index]
+                    fault_id = sim.add_fault(rng.choice(FAULTS))
+                    active.append((now + rng.uniform(3, 20), fault_id))
                     fault_count += 1
                 next_fault = now + rng.uniform(3, 12)
             try:
@@ -128,7 +116,7 @@ def main(args: argparse.Namespace) -> None:
             except OSError:
                 failed_scrapes += 1
             time.sleep(max(0.0, 1.0 - (time.monotonic() - now)))
-        post(f"{sim.control_url}/faults", method="DELETE")
+        sim.clear_faults()
         time.sleep(8)  # one inventory and a few cycles without faults
         _, final = scrape(exporter.url)
         rss_end = rss_kib(pid)
