@@ -54,12 +54,28 @@ class WebhookSink:
         )
 
 
+class _QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass  # test output stays readable
+
+
+@contextmanager
+def _serving(port: int, handler: type[BaseHTTPRequestHandler]) -> Iterator[None]:
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextmanager
 def webhook_sink() -> Iterator[WebhookSink]:
     port = free_port()
     sink = WebhookSink(url=f"http://127.0.0.1:{port}")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
@@ -69,17 +85,8 @@ def webhook_sink() -> Iterator[WebhookSink]:
             self.end_headers()
             self.wfile.write(b'{"sid": "SM0000", "ok": true}')
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(port, Handler):
         yield sink
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass
@@ -95,7 +102,7 @@ def metrics_target(text: str = "") -> Iterator[MetricsTarget]:
     port = free_port()
     target = MetricsTarget(address=f"127.0.0.1:{port}", text=text)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_QuietHandler):
         def do_GET(self) -> None:
             body = target.text.encode()
             self.send_response(200 if self.path == "/metrics" else 404)
@@ -104,17 +111,8 @@ def metrics_target(text: str = "") -> Iterator[MetricsTarget]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(port, Handler):
         yield target
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass
