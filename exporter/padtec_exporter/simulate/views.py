@@ -29,22 +29,6 @@ from padtec_exporter.simulate.encoding import (
 from padtec_exporter.simulate.network import Card
 from padtec_exporter.simulate.simulator import Simulator
 
-INVENTORY_FILTERS = frozenset(
-    {
-        "cardFamily",
-        "cardFirmwareVersion",
-        "cardIsActive",
-        "cardModel",
-        "cardName",
-        "cardPart",
-        "cardSerial",
-        "cardUid",
-        "locationCollector",
-        "locationDataprovider",
-        "locationSite",
-        "port",
-    }
-)
 _CARD_LEVEL = frozenset(
     {
         "cardFamily",
@@ -57,27 +41,18 @@ _CARD_LEVEL = frozenset(
         "locationSite",
     }
 )
+INVENTORY_FILTERS = _CARD_LEVEL | {"cardFirmwareVersion", "cardIsActive", "cardName", "port"}
 _KIND_LEVEL = frozenset({"measureGroup", "measureName", "measureResource", "port"})
 MEASURE_FILTERS = _CARD_LEVEL | _KIND_LEVEL | {"measureUid", "measureValue"}
-ALARM_FILTERS = frozenset(
-    {
-        "alarmGroup",
-        "alarmIsActive",
-        "alarmName",
-        "alarmOid",
-        "alarmResource",
-        "alarmSeverity",
-        "cardFamily",
-        "cardModel",
-        "cardPart",
-        "cardSerial",
-        "cardUid",
-        "locationCollector",
-        "locationDataprovider",
-        "locationSite",
-        "port",
-    }
-)
+ALARM_FILTERS = _CARD_LEVEL | {
+    "alarmGroup",
+    "alarmIsActive",
+    "alarmName",
+    "alarmOid",
+    "alarmResource",
+    "alarmSeverity",
+    "port",
+}
 PAGE_CACHE_BYTES = 64 * 1024 * 1024
 
 Filters = dict[str, frozenset[str]]
