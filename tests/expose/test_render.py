@@ -183,3 +183,18 @@ def test_promtool_finds_nothing_to_lint_with_hostile_label_values() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == b"" and result.stderr == b""
     assert samples(text)["padtec_card_info"][0][0]["site"] == site
+
+
+def test_a_cached_render_equals_a_fresh_render_after_values_labels_and_series_change() -> None:
+    renderer = Renderer()
+    renderer.render(
+        [data([card("A#1"), card("B#2")], [measure("A#1", 7260, 18.0), measure("B#2", 7261, 1.0)])]
+    )
+    later = data(
+        [card("A#1"), card("B#2")],
+        [measure("A#1", 7260, -0.0, updated=2000.0), measure("B#2", 7261, 1.0, name="Renamed")],
+    )
+    assert renderer.render([later]).text == Renderer().render([later]).text
+    # A series gone from the data is gone from the output (and from the cache) too.
+    only_a = data([card("A#1"), card("B#2")], [measure("A#1", 7260, 3.0)])
+    assert renderer.render([only_a]).text == Renderer().render([only_a]).text

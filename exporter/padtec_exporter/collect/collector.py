@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from types import MappingProxyType
 from typing import TypeVar
@@ -122,7 +122,8 @@ class NmsCollector:
     # -- jobs ------------------------------------------------------------------------------
     async def collect_inventory(self) -> None:
         cards = await self._fetch("inventory/state", self._collect.inventory, self._decoder.cards)
-        by_uid = self._unique("inventory", ((card.uid, card) for card in cards))
+        by_uid = {card.uid: card for card in cards}  # the later row wins
+        self._count_duplicates("inventory", len(cards) - len(by_uid))
         self._publish(replace(self.data, cards=MappingProxyType(by_uid), inventory_ok=True))
 
     async def collect_critical(self) -> None:
@@ -139,12 +140,15 @@ class NmsCollector:
     async def _collect_measures(self, tier: TierConfig, *, full: bool) -> None:
         fetched_at = self._clock()
         rows = await self._fetch("measures/state", tier, self._decoder.measures)
-        new = self._unique("measures", ((m.uid, m) for m in rows))
+        new = {m.uid: m for m in rows}  # the later row wins
+        self._count_duplicates("measures", len(rows) - len(new))
         current = self.data
         if full:
             # A full sweep replaces everything (series gone from the NMS disappear), except
             # rows another tier fetched after this sweep began: those are fresher.
             measures = new
+            # The decoder's per-series cache follows the sweep: series gone are forgotten.
+            self._decoder.retain(new)
             fetched = dict.fromkeys(new, fetched_at)
             for uid, at in current.fetched_at.items():
                 if at > fetched_at and uid in current.measures:
@@ -175,13 +179,9 @@ class NmsCollector:
             rows.extend(await self._client.fetch_all(endpoint, filters, page))
         return rows
 
-    def _unique(self, resource: str, items: Iterable[tuple[str, T]]) -> dict[str, T]:
-        out: dict[str, T] = {}
-        for key, item in items:
-            if key in out:
-                self._metrics.rows_invalid.labels(self.name, resource, DUPLICATE).inc()
-            out[key] = item  # the later row wins
-        return out
+    def _count_duplicates(self, resource: str, count: int) -> None:
+        if count:  # the label set only appears once there was a duplicate, as before
+            self._metrics.rows_invalid.labels(self.name, resource, DUPLICATE).inc(count)
 
     def _publish(self, data: NmsData) -> None:
         self.data = data

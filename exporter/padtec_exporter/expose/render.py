@@ -82,22 +82,25 @@ class Renderer:
 
     def __init__(self, family_help: dict[str, str] | None = None) -> None:
         self._family_help = {**FAMILY_HELP, **(family_help or {})}
-        # (nms, measure uid) → (measure record the prefix was built from, prefix)
-        self._prefixes: dict[tuple[str, str], tuple[Measure, str]] = {}
+        # nms → measure uid → (latest measure record with the prefix's labels, prefix)
+        self._prefixes: dict[str, dict[str, tuple[Measure, str]]] = {}
 
     def render(self, datasets: Sequence[NmsData]) -> Exposition:
         started = time.perf_counter()
         families: dict[str, list[str]] = defaultdict(list)
-        seen: set[tuple[str, str]] = set()
         duplicates: dict[str, int] = {}
+        # Rebuilt each render: series (and NMS) gone since the last one leave the cache.
+        prefixes: dict[str, dict[str, tuple[Measure, str]]] = {}
         for data in datasets:
-            duplicates[data.name] = self._render_nms(data, families, seen)
-        self._forget_except(seen)
-        parts: list[str] = []
+            duplicates[data.name] = self._render_nms(data, families, prefixes)
+        self._prefixes = prefixes
+        # Encoded family by family, each family's lines dropped once encoded: the lines, the
+        # joined str and the bytes of 500k series never all exist at once.
+        chunks: list[bytes] = []
         series = 0
         order = [*CARD_FAMILIES, *self._family_help, *sorted(families)]
         for family in dict.fromkeys(order):
-            lines = families.get(family)
+            lines = families.pop(family, None)
             if not lines:
                 continue
             help_text = (
@@ -106,10 +109,12 @@ class Renderer:
                 or f"Measures mapped to {family} by the units configuration."
             )
             name = PREFIX + family
-            parts.append(f"# HELP {name} {_help_text(help_text)}\n# TYPE {name} gauge\n")
-            parts.extend(lines)
-            series += len(lines)
-        text = "".join(parts).encode("utf-8", "replace")
+            lines.insert(0, f"# HELP {name} {_help_text(help_text)}\n# TYPE {name} gauge\n")
+            series += len(lines) - 1
+            chunks.append("".join(lines).encode("utf-8", "replace"))
+            del lines
+        text = b"".join(chunks)
+        del chunks
         return Exposition(
             text=text,
             gzipped=GzipPrefix(text),
@@ -120,7 +125,10 @@ class Renderer:
         )
 
     def _render_nms(
-        self, data: NmsData, families: dict[str, list[str]], seen: set[tuple[str, str]]
+        self,
+        data: NmsData,
+        families: dict[str, list[str]],
+        prefixes: dict[str, dict[str, tuple[Measure, str]]],
     ) -> int:
         """Appends the NMS's lines to ``families``; returns how many duplicate series it dropped."""
         nms = escape(data.name)
@@ -129,17 +137,23 @@ class Renderer:
         cards = data.cards
         # card uid → (newest updatedAt, cardIsUp of that row, cardUpdate of that row)
         newest: dict[str, tuple[float, bool | None, float | None]] = {}
-        prefixes = self._prefixes
+        last = self._prefixes.get(data.name, {})
+        kept = prefixes.setdefault(data.name, {})
         for uid, measure in data.measures.items():
             card_uid = measure.card_uid
             if card_uid not in cards:
                 continue  # new cards appear with the next inventory; removed ones vanish
-            key = (data.name, uid)
-            cached = prefixes.get(key)
-            if cached is None or not _same_labels(cached[0], measure):
+            cached = last.get(uid)
+            if cached is None:
                 cached = (measure, _series_prefix(nms, measure))
-                prefixes[key] = cached
-            seen.add(key)
+            elif cached[0] is not measure:
+                # Keep the new record, not the old one: the cache must not hold a second
+                # copy of every record whose value changed.
+                cached = (
+                    measure,
+                    cached[1] if _same_labels(cached[0], measure) else _series_prefix(nms, measure),
+                )
+            kept[uid] = cached
             prefix = cached[1]
             if prefix in emitted:
                 duplicates += 1
@@ -188,10 +202,6 @@ class Renderer:
                 families["card_status_timestamp_seconds"].append(
                     f"{PREFIX}card_status_timestamp_seconds{{{ids}}} {newest[2]!r}\n"
                 )
-
-    def _forget_except(self, seen: set[tuple[str, str]]) -> None:
-        if len(self._prefixes) > len(seen):
-            self._prefixes = {key: self._prefixes[key] for key in seen}
 
 
 def _same_labels(a: Measure, b: Measure) -> bool:

@@ -6,14 +6,14 @@ be used is dropped and counted by reason; the rest of the page is kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 import msgspec
 
 from padtec_exporter.model import values
 from padtec_exporter.model.records import Alarm, Card, Measure
-from padtec_exporter.model.rows import RawAlarm, RawCard, RawMeasure
+from padtec_exporter.model.rows import RawAlarm, RawCard, RawMeasure, Scalar
 from padtec_exporter.model.units import UnitResolver
 from padtec_exporter.model.values import TimestampParser, ValueRejected, parse_bool, text
 
@@ -23,8 +23,34 @@ R = TypeVar("R", RawCard, RawMeasure, RawAlarm)
 InvalidCounter = Callable[[str, str], None]
 
 
+# Bounds against hostile input (uids or label values that change on every poll): past them the
+# cache is dropped and rebuilt, which costs time, never correctness.
+MAX_KNOWN_SERIES = 2_000_000
+MAX_POOLED_STRINGS = 250_000
+
+# Raw field types whose equality (==) implies equal decoded results: 1 == True == 1.0 but
+# parse_bool and text() tell them apart, so only these are compared for reuse.
+_LABEL_TYPES = (str, type(None))
+_FLAG_TYPES = frozenset((bool, str, type(None)))
+
+
 class MalformedPage(ValueError):
     """The body is not a JSON array of objects at all."""
+
+
+class _Series(msgspec.Struct, gc=False):
+    """What the decoder last made of one measure uid.
+
+    The same series comes back on every poll with the same labels: when the identity fields of
+    a row equal ``ident``, only the value and timestamps need decoding; when the volatile
+    fields equal too, the previous record is reused as it is (also shared with the renderer's
+    cache and the previous publication, so unchanged series cost no new memory).
+    """
+
+    ident: tuple[Scalar, ...]
+    volatile: tuple[Scalar, ...]
+    measure: Measure
+    scale: float
 
 
 class RowDecoder:
@@ -46,6 +72,17 @@ class RowDecoder:
             RawMeasure: msgspec.json.Decoder(list[RawMeasure]),
             RawAlarm: msgspec.json.Decoder(list[RawAlarm]),
         }
+        self._series: dict[str, _Series] = {}
+        # One instance per distinct label value: 500k records would otherwise hold 500k copies
+        # of each site, card uid, measure name, port and group.
+        self._strings: dict[str, str] = {}
+        self._ints: dict[int, int] = {}  # measure keys: ints above 256 are new objects each
+
+    def retain(self, uids: Collection[str]) -> None:
+        """Forget the series not in ``uids`` (those of the last full sweep)."""
+        if len(self._series) > len(uids):
+            known = self._series
+            self._series = {uid: known[uid] for uid in uids if uid in known}
 
     # -- pages ---------------------------------------------------------------------------
     def cards(self, body: bytes) -> tuple[list[Card], int]:
@@ -54,6 +91,12 @@ class RowDecoder:
 
     def measures(self, body: bytes) -> tuple[list[Measure], int]:
         rows = self._rows(body, RawMeasure, "measures")
+        if len(self._strings) + len(self._ints) >= MAX_POOLED_STRINGS:
+            # Checked per page, not per string: the pools are on the hot path.
+            self._strings.clear()
+            self._ints.clear()
+        if len(self._series) >= MAX_KNOWN_SERIES:
+            self._series.clear()
         return _keep(self._measure(row) for row in rows), len(rows)
 
     def alarms(self, body: bytes) -> tuple[list[Alarm], int]:
@@ -115,6 +158,60 @@ class RowDecoder:
     def _measure(self, row: RawMeasure | None) -> Measure | None:
         if row is None:
             return None
+        raw_uid = row.measureUid
+        if raw_uid.__class__ is not str:
+            return self._decode_measure(row, None)
+        assert isinstance(raw_uid, str)  # for mypy: the class check above is the fast one
+        known = self._series.get(raw_uid)
+        if known is not None:
+            measure = self._known_measure(row, known)
+            if measure is not None:
+                return measure
+        return self._decode_measure(row, raw_uid)
+
+    def _known_measure(self, row: RawMeasure, known: _Series) -> Measure | None:
+        """The record for a row of a known series, or None to decode it the long way."""
+        key, subkey = row.measureKey, row.measureSubKey
+        ident = (
+            row.cardUid,
+            row.cardFamily,
+            row.locationSite,
+            row.measureName,
+            row.measureGroup,
+            key,
+            subkey,
+            row.port,
+        )
+        if ident != known.ident or key.__class__ is bool or subkey.__class__ is bool:
+            return None
+        raw_value, is_up = row.measureValue, row.cardIsUp
+        volatile = (raw_value, row.updatedAt, row.update, is_up, row.cardUpdate)
+        if is_up.__class__ not in _FLAG_TYPES or raw_value.__class__ is not str:
+            return None  # rare shapes: the long way counts and converts them
+        if volatile == known.volatile:
+            measure = known.measure
+        else:
+            try:
+                value = values.parse_number(raw_value, self._sentinels)
+            except ValueRejected:
+                return None  # the long way counts it
+            scale = known.scale
+            measure = msgspec.structs.replace(
+                known.measure,
+                value=value * scale if scale != 1.0 else value,
+                updated_at=self._timestamp(
+                    row.updatedAt if row.updatedAt is not None else row.update
+                ),
+                card_is_up=parse_bool(is_up),
+                card_status_at=self._timestamp(row.cardUpdate),
+            )
+            known.volatile = self._pooled_volatile(volatile)
+            known.measure = measure
+        if measure.updated_at is None and (row.updatedAt is not None or row.update is not None):
+            self._on_invalid("measures", values.BAD_TIMESTAMP)
+        return measure
+
+    def _decode_measure(self, row: RawMeasure, cache_as: str | None) -> Measure | None:
         card_uid = text(row.cardUid)
         uid = text(row.measureUid)
         key, subkey = _int(row.measureKey), _int(row.measureSubKey)
@@ -130,27 +227,71 @@ class RowDecoder:
         except ValueRejected as exc:
             self._on_invalid("measures", exc.reason)
             return None
+        pool = self._strings.setdefault  # (s, s) → the first instance of s
         name = text(row.measureName)
+        name = pool(name, name)
         group = text(row.measureGroup)
+        group = pool(group, group)
         family, scale = self._units.resolve(key, name, group, text(row.cardFamily))
         stamp = row.updatedAt if row.updatedAt is not None else row.update
         updated_at = self._timestamp(stamp)
         if updated_at is None and stamp is not None:
             self._on_invalid("measures", values.BAD_TIMESTAMP)
-        return Measure(
+        site, port = text(row.locationSite), text(row.port)
+        key_text = "" if key is None else str(key)
+        subkey_text = "" if subkey is None else str(subkey)
+        measure = Measure(
             uid=uid,
-            card_uid=card_uid,
-            site=text(row.locationSite),
+            card_uid=pool(card_uid, card_uid),
+            site=pool(site, site),
             name=name,
-            key="" if key is None else str(key),
-            subkey="" if subkey is None else str(subkey),
-            port=text(row.port),
+            key=pool(key_text, key_text),
+            subkey=pool(subkey_text, subkey_text),
+            port=pool(port, port),
             group=group,
             family=family,
             value=value * scale if scale != 1.0 else value,
             updated_at=updated_at,
             card_is_up=parse_bool(row.cardIsUp),
             card_status_at=self._timestamp(row.cardUpdate),
+        )
+        if cache_as is not None and _cacheable(row):
+            self._remember(cache_as, row, measure, scale)
+        return measure
+
+    def _remember(self, uid: str, row: RawMeasure, measure: Measure, scale: float) -> None:
+        # The label strings of the ident are the pooled ones the record holds, so the cache
+        # keeps no copies of its own.
+        family = row.cardFamily
+        ident = (
+            measure.card_uid if row.cardUid is not None else None,
+            self._strings.setdefault(family, family) if isinstance(family, str) else family,
+            measure.site if row.locationSite is not None else None,
+            measure.name if row.measureName is not None else None,
+            measure.group if row.measureGroup is not None else None,
+            self._pooled_int(row.measureKey),
+            self._pooled_int(row.measureSubKey),
+            measure.port if row.port is not None else None,
+        )
+        volatile = (row.measureValue, row.updatedAt, row.update, row.cardIsUp, row.cardUpdate)
+        self._series[uid] = _Series(ident, self._pooled_volatile(volatile), measure, scale)
+
+    def _pooled_int(self, value: Scalar) -> Scalar:
+        if value.__class__ is int:
+            assert isinstance(value, int)  # for mypy
+            return self._ints.setdefault(value, value)
+        return value
+
+    def _pooled_volatile(self, volatile: tuple[Scalar, ...]) -> tuple[Scalar, ...]:
+        # Timestamps repeat across thousands of rows: keep one instance of each.
+        value, updated_at, update, is_up, card_update = volatile
+        pool = self._strings.setdefault
+        return (
+            value,
+            pool(updated_at, updated_at) if isinstance(updated_at, str) else updated_at,
+            pool(update, update) if isinstance(update, str) else update,
+            is_up,
+            pool(card_update, card_update) if isinstance(card_update, str) else card_update,
         )
 
     def _alarm(self, row: RawAlarm | None) -> Alarm | None:
@@ -182,6 +323,23 @@ T = TypeVar("T")
 
 def _keep(items: Any) -> list[Any]:
     return [item for item in items if item is not None]
+
+
+def _cacheable(row: RawMeasure) -> bool:
+    """Whether equal fields of a later row are sure to decode to the same record (see
+    _LABEL_TYPES); anything else is decoded the long way every time."""
+    return (
+        isinstance(row.cardUid, _LABEL_TYPES)
+        and isinstance(row.cardFamily, _LABEL_TYPES)
+        and isinstance(row.locationSite, _LABEL_TYPES)
+        and isinstance(row.measureName, _LABEL_TYPES)
+        and isinstance(row.measureGroup, _LABEL_TYPES)
+        and isinstance(row.port, _LABEL_TYPES)
+        and not isinstance(row.measureKey, bool)
+        and not isinstance(row.measureSubKey, bool)
+        and row.measureValue.__class__ is str
+        and row.cardIsUp.__class__ in _FLAG_TYPES
+    )
 
 
 def _int(raw: object) -> int | None:
