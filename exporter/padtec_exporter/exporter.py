@@ -30,6 +30,7 @@ from padtec_exporter.expose.render import EMPTY
 from padtec_exporter.expose.server import ReadyState
 from padtec_exporter.model import RowDecoder, UnitResolver
 from padtec_exporter.nms import NmsClient, NmsMetrics
+from padtec_exporter.registry import new_registry
 from padtec_exporter.web import serve_app
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class Exporter:
     ) -> None:
         self.config = config
         self.config_path = config_path
-        self.registry = CollectorRegistry()
+        self.registry = new_registry()
         self._nms_metrics = NmsMetrics(self.registry)
         self._collect_metrics = CollectMetrics(self.registry)
         self._metrics = ExporterMetrics(self.registry)

@@ -20,6 +20,7 @@ from padtec_exporter.logs import protect_http_client_logs
 from padtec_exporter.notify import messages
 from padtec_exporter.notify.config import BridgeConfig
 from padtec_exporter.notify.limits import RecentKeys, TokenBuckets
+from padtec_exporter.registry import new_registry
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class Bridge:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.config = config
-        self.registry = CollectorRegistry()
+        self.registry = new_registry()
         self.metrics = BridgeMetrics(self.registry)
         self._buckets = TokenBuckets(config.rate_limit.per_minute, config.rate_limit.burst, clock)
         self._recent = RecentKeys(config.dedup_window_seconds, clock)

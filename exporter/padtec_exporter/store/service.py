@@ -13,9 +13,10 @@ from typing import TypeVar
 import httpx
 import psycopg
 from aiohttp import web
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from padtec_exporter.registry import new_registry
 from padtec_exporter.store import alarms, jobs, schema
 from padtec_exporter.store.config import StoreConfig
 from padtec_exporter.store.database import Database, DatabaseUnavailable
@@ -35,7 +36,7 @@ class StoreService:
     def __init__(self, config: StoreConfig, dsn: str) -> None:
         self.config = config
         self.db = Database(dsn, config.connections, statement_timeout=config.write_timeout_seconds)
-        self.registry = CollectorRegistry()
+        self.registry = new_registry()
         self.metrics = StoreMetrics(self.registry)
         self.writer = SampleWriter(self.db, config.metrics)
         self.plain = True
