@@ -165,5 +165,26 @@ async def test_scrape_formats(stack: Stack) -> None:
 
     names = {family.name for family in text_string_to_metric_families(om.text)}  # type: ignore[no-untyped-call]
     assert "padtec_card_info" in names or "padtec_card" in names
+    # What Prometheus sends: OpenMetrics first, gzip. One gzip stream of the same card lines.
+    prom = await stack.http.get(
+        base,
+        headers={
+            "Accept": "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+            "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+            "Accept-Encoding": "gzip",
+        },
+    )
+    assert prom.headers["Content-Type"].startswith("application/openmetrics-text")
+    assert prom.headers["Content-Encoding"] == "gzip"
+    assert prom.text.endswith("# EOF\n")
+    parsed = list(text_string_to_metric_families(prom.text))  # type: ignore[no-untyped-call]
+    cards = {
+        s.labels["card_uid"] for f in parsed for s in f.samples if f.name == "padtec_card_info"
+    }
+    assert cards and cards == {
+        line.split('card_uid="')[1].split('"')[0]
+        for line in plain.text.splitlines()
+        if line.startswith("padtec_card_info{")
+    }
     landing = await stack.http.get(base.removesuffix("/metrics") + "/")
     assert "/metrics" in landing.text

@@ -35,7 +35,7 @@ from padtec_exporter.nms.errors import (
     TransportFailure,
 )
 from padtec_exporter.nms.metrics import NmsMetrics
-from padtec_exporter.nms.paging import Decoder, FetchedPage, fetch_pages, fingerprint
+from padtec_exporter.nms.paging import Decoder, FetchedPage, fetch_pages
 from padtec_exporter.nms.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class NmsClient:
         size = self._config.page_size
 
         def parse(body: bytes) -> FetchedPage[T]:
-            return FetchedPage(decode(body), fingerprint(body))
+            return FetchedPage(decode(body), body)
 
         async def fetch(number: int) -> FetchedPage[T]:
             query = {**params, "page": str(number), "size": str(size)}
