@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from grafanalib.core import Dashboard, Panel, StateTimeline
+from grafanalib.core import Dashboard, Panel
 
 from dashgen.common import (
     FIRING,
-    PROMETHEUS,
     SEVERITY_COLOURS,
     SEVERITY_TEXT_MAPPING,
-    STATE_MAPPING,
     Layout,
     alerts,
     card_link_from_series,
@@ -27,6 +25,7 @@ from dashgen.common import (
     severity_rank,
     site_var,
     sql,
+    state_timeline,
     table,
     timeseries,
 )
@@ -78,19 +77,12 @@ def counts(at: Layout) -> list[Panel]:
 
 
 def timeline(title: str, expr: str, legend: str, height: int, at: Layout, about: str) -> Panel:
-    return StateTimeline(
-        title=title,
-        description=f"{about} Colour: the severity. Click a lane to open its card.",
-        targets=[prom(expr, legend)],
-        gridPos=at(24, height),
-        dataSource=PROMETHEUS,
-        mappings=STATE_MAPPING,
-        showValue="never",
-        mergeValues=True,
-        maxDataPoints=None,
-        extraJson={
-            "fieldConfig": {"defaults": {"unit": "none", "links": [card_link_from_series()]}}
-        },
+    return state_timeline(
+        title,
+        f"{about} Colour: the severity. Click a lane to open its card.",
+        prom(expr, legend),
+        at(24, height),
+        card_link_from_series(),
     )
 
 

@@ -10,6 +10,7 @@ from grafanalib.core import (
     GridPos,
     SqlTarget,
     Stat,
+    StateTimeline,
     Table,
     Target,
     Template,
@@ -309,6 +310,24 @@ def timeseries(
     if data_links:
         panel.extraJson = {"fieldConfig": {"defaults": {"links": data_links}}}
     return panel
+
+
+def state_timeline(
+    title: str, description: str, target: Target, pos: GridPos, link: dict[str, Any]
+) -> StateTimeline:
+    """Lanes coloured by state (STATE_MAPPING); a click on a lane follows ``link``."""
+    return StateTimeline(
+        title=title,
+        description=description,
+        targets=[target],
+        gridPos=pos,
+        dataSource=PROMETHEUS,
+        mappings=STATE_MAPPING,
+        showValue="never",
+        mergeValues=True,
+        maxDataPoints=None,
+        extraJson={"fieldConfig": {"defaults": {"unit": "none", "links": [link]}}},
+    )
 
 
 def stat(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from grafanalib.core import Dashboard, GridPos, Panel, StateTimeline, Target
+from grafanalib.core import Dashboard, GridPos, Panel, Target
 
 from dashgen.common import (
-    PROMETHEUS,
     SEVERITY_COLOURS,
     SEVERITY_TEXT_MAPPING,
     STATE_MAPPING,
@@ -25,6 +24,7 @@ from dashgen.common import (
     site_link_from_series,
     site_state,
     stat,
+    state_timeline,
     steps,
     table,
 )
@@ -128,20 +128,13 @@ def sites_table(at: Layout) -> Panel:
 
 
 def site_timeline(at: Layout) -> Panel:
-    return StateTimeline(
-        title="Site state over time",
-        description="Worst state of each site over the time range: where trouble is and "
+    return state_timeline(
+        "Site state over time",
+        "Worst state of each site over the time range: where trouble is and "
         "when it began. Click a site to open it.",
-        targets=[prom(site_state(N), "{{site}}")],
-        gridPos=at(12, 12),
-        dataSource=PROMETHEUS,
-        mappings=STATE_MAPPING,
-        showValue="never",
-        mergeValues=True,
-        maxDataPoints=None,
-        extraJson={
-            "fieldConfig": {"defaults": {"unit": "none", "links": [site_link_from_series()]}}
-        },
+        prom(site_state(N), "{{site}}"),
+        at(12, 12),
+        site_link_from_series(),
     )
 
 
