@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from dashgen import alarms, card, exporter, measurements, overview, site  # noqa: E402
+from dashgen.datasources import add_datasource_plumbing  # noqa: E402
 
 OUT = HERE / "dashboards"
 BUILDERS = {
@@ -34,16 +35,25 @@ def render() -> dict[str, str]:
     out = {}
     for name, build in BUILDERS.items():
         data = json.loads(json.dumps(build().auto_panel_ids().to_json_data(), cls=DashboardEncoder))
-        text = json.dumps(_grafana_fixes(data), sort_keys=True, indent=2, ensure_ascii=False)
+        text = json.dumps(
+            add_datasource_plumbing(_grafana_fixes(data)),
+            sort_keys=True,
+            indent=2,
+            ensure_ascii=False,
+        )
         out[f"padtec-{name}.json"] = text + "\n"
     return out
 
 
 def _grafana_fixes(node: Any) -> Any:
-    """Two spots where grafanalib's JSON is not what Grafana expects: the base threshold step
-    is written as the string "null" (Grafana wants null), and panels without thresholds get
-    no step at all (Grafana wants the base step)."""
+    """Spots where grafanalib's JSON is not what Grafana expects: the base threshold step
+    is written as the string "null" (Grafana wants null), panels without thresholds get
+    no step at all (Grafana wants the base step), and a variable without a default gets a
+    ``current`` of nulls (Grafana's schema wants text and value, or no ``current``)."""
     if isinstance(node, dict):
+        current = node.get("current")
+        if isinstance(current, dict) and current.get("value") is None and "query" in node:
+            node = {k: v for k, v in node.items() if k != "current"}
         if node.get("value") == "null" and "color" in node:
             node["value"] = None
         if node.get("mode") == "absolute" and node.get("steps") == []:

@@ -20,8 +20,9 @@ from grafanalib.core import (
     TimeSeries,
 )
 
-PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}
-STORE = {"type": "grafana-postgresql-datasource", "uid": "padtec-store"}
+# Datasources are template variables (datasources.py), never uids of one Grafana.
+from dashgen.datasources import PROMETHEUS, STORE
+
 # Grafana 11 reads this schema without migrating the panels.
 SCHEMA_VERSION = 39
 

@@ -31,3 +31,16 @@ ensure_venv() {
     touch ".venv/.installed-$stamp"
   fi
 }
+
+# ensure_node_modules DIR: `npm ci` in DIR (a package.json with its lock), once per lock change.
+# Test-only tools (grafana/schema: Grafana's published dashboard types); nothing at run time.
+ensure_node_modules() {
+  local dir="$1" stamp
+  command -v npm >/dev/null || apt_install nodejs npm
+  stamp="$(sha256sum "$dir/package-lock.json" | cut -c1-16)"
+  if [ ! -f "$dir/node_modules/.installed-$stamp" ]; then
+    echo ">> installing npm packages into $dir/node_modules" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    touch "$dir/node_modules/.installed-$stamp"
+  fi
+}
