@@ -21,7 +21,8 @@ from grafanalib.core import (
 )
 
 # Datasources are template variables (datasources.py), never uids of one Grafana.
-from dashgen.datasources import PROMETHEUS, STORE
+from dashgen.datasources import PROMETHEUS as PROMETHEUS
+from dashgen.datasources import STORE as STORE
 
 # Grafana 11 reads this schema without migrating the panels.
 SCHEMA_VERSION = 39
