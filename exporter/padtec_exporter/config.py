@@ -6,6 +6,7 @@ key here rather than a constant in code. See README "Configuration" for the refe
 
 from __future__ import annotations
 
+import os
 import re
 import zoneinfo
 from pathlib import Path
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 import msgspec
 import yaml
 
-from padtec_exporter.configfile import ConfigError, convert_struct
+from padtec_exporter.configfile import ConfigError, convert_struct, yaml_problem
 from padtec_exporter.web.server import parse_listen_address
 
 _METRIC_SUFFIX = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -164,11 +165,16 @@ def load_config(path: Path | str | None) -> ExporterConfig:
     else:
         source = str(path)
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            if data is None:
+                raise ConfigError(
+                    f"{source}: the file is empty; an exporter config needs at least "
+                    "'nms:' with base_url and auth (example: deploy/exporter/config.yml)"
+                )
         except OSError as exc:
             raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from exc
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+            raise ConfigError(f"{source}: {yaml_problem(exc)}") from exc
     return config_from_data(data, source)
 
 
@@ -177,9 +183,74 @@ def config_from_data(data: Any, source: str = "<config>") -> ExporterConfig:
         raise ConfigError(f"{source}: expected a mapping at the top level")
     if isinstance(data.get("nms"), dict):  # one NMS may be written without a list
         data = {**data, "nms": [data["nms"]]}
+    data = _filters_as_strings(data)
     config = convert_struct(data, ExporterConfig, source)
     validate(config, source)
     return config
+
+
+def _filters_as_strings(data: dict[str, Any]) -> dict[str, Any]:
+    """Tier filters are query parameters: ``alarmIsActive: true`` (YAML boolean) means the
+    API's ``"true"``, as if quoted; numbers likewise."""
+    collect = data.get("collect")
+    if not isinstance(collect, dict):
+        return data
+    tiers = {}
+    for name, tier in collect.items():
+        if isinstance(tier, dict) and isinstance(tier.get("filters"), list):
+            filters = [
+                {k: _query_value(v) for k, v in f.items()} if isinstance(f, dict) else f
+                for f in tier["filters"]
+            ]
+            tier = {**tier, "filters": filters}
+        tiers[name] = tier
+    return {**data, "collect": tiers}
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def secret_problems(config: ExporterConfig) -> list[str]:
+    """What would stop the exporter from reading its NMS credentials at run time: a secret
+    file that cannot be read, an environment variable that is not set (values never shown)."""
+    problems = []
+    for i, nms in enumerate(config.nms):
+        auth = nms.auth
+        for key in ("token_file", "password_file"):
+            file = getattr(auth, key)
+            if file:
+                try:
+                    with open(file, encoding="utf-8") as handle:
+                        empty = not handle.read().strip()
+                except OSError as exc:
+                    problems.append(
+                        f"key 'nms[{i}].auth.{key}': cannot read {file}: {exc.strerror or exc}"
+                    )
+                    continue
+                if empty:
+                    problems.append(f"key 'nms[{i}].auth.{key}': {file} is empty")
+        for key in ("token_env", "password_env"):
+            env = getattr(auth, key)
+            if env and not os.environ.get(env):
+                problems.append(f"key 'nms[{i}].auth.{key}': environment variable {env} is not set")
+    return problems
+
+
+def literal_secrets(config: ExporterConfig) -> list[str]:
+    """Keys holding a secret written in the config itself (docs/security.md: files or env)."""
+    found = []
+    for i, nms in enumerate(config.nms):
+        for key in ("token", "password"):
+            if getattr(nms.auth, key):
+                found.append(
+                    f"key 'nms[{i}].auth.{key}': a literal secret; use {key}_file or {key}_env"
+                )
+    return found
 
 
 def validate(config: ExporterConfig, source: str) -> None:

@@ -7,8 +7,11 @@ one place that turns a file into such a Struct and a mistake into a readable mes
 from __future__ import annotations
 
 import os
+import re
+import types
+import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, Union
 
 import msgspec
 import yaml
@@ -34,10 +37,19 @@ def parse_struct(text: str, kind: type[T], source: str = "<config>") -> T:
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{source}: {yaml_problem(exc)}") from exc
     if data is None:
         data = {}
     return convert_struct(data, kind, source)
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line for a YAML syntax error: what and where (PyYAML's own text spans lines)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "syntax error"
+    if mark is not None:
+        return f"not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return f"not valid YAML: {problem}"
 
 
 def convert_struct(data: Any, kind: type[T], source: str = "<config>") -> T:
@@ -45,16 +57,62 @@ def convert_struct(data: Any, kind: type[T], source: str = "<config>") -> T:
         return msgspec.convert(data, kind, strict=False)
     except msgspec.ValidationError as exc:
         # msgspec says e.g. "Expected `int`, got `str` - at `$.nms[0].page_size`".
-        raise ConfigError(f"{source}: {_readable(str(exc))}") from exc
+        message = _readable(str(exc))
+        if message.startswith("key '") and "Invalid enum value" in message:
+            valid = _literal_values(kind, message.split("'")[1])
+            if valid:
+                message += f"; valid values: {', '.join(map(str, valid))}"
+        raise ConfigError(f"{source}: {message}") from exc
+
+
+def _literal_values(kind: Any, path: str) -> tuple[Any, ...]:
+    """The values a ``Literal`` field at ``path`` (e.g. ``log.level``) accepts, else ()."""
+    current = kind
+    for part in re.findall(r"\w+|\[[^\]]*\]", path):
+        current = _without_none(current)
+        if part.startswith("["):
+            args = typing.get_args(current)
+            current = args[-1] if args else Any  # list[X] → X, dict[K, V] → V
+        else:
+            try:
+                current = typing.get_type_hints(current).get(part, Any)
+            except TypeError:
+                return ()
+    current = _without_none(current)
+    return typing.get_args(current) if typing.get_origin(current) is Literal else ()
+
+
+def _without_none(hint: Any) -> Any:
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        rest = [a for a in typing.get_args(hint) if a is not type(None)]
+        return rest[0] if len(rest) == 1 else hint
+    return hint
 
 
 def _readable(message: str) -> str:
     if " - at `$." in message:
         what, where = message.split(" - at `$.", 1)
-        return f"key '{where.rstrip('`')}': {what}"
+        return f"key '{where.rstrip('`')}': {_plain(what)}"
     if message.startswith("Object contains unknown field"):
         return message.replace("Object contains unknown field", "unknown key")
-    return message
+    if message.startswith("Expected `object`"):
+        return "expected a mapping of keys at the top level (key: value lines)"
+    return _plain(message)
+
+
+def _plain(what: str) -> str:
+    """msgspec's "Expected `str`, got `bool`" in words; an enum lists its valid values."""
+    if what.startswith("Invalid enum value"):
+        return what
+    return (
+        what.replace("`object`", "a mapping")
+        .replace("`array`", "a list")
+        .replace("`str`", "a string")
+        .replace("`int`", "an integer")
+        .replace("`float`", "a number")
+        .replace("`bool`", "true or false")
+        .replace("`null`", "nothing")
+    )
 
 
 def read_secret(*, value: str | None, file: str | None, env: str | None, what: str) -> str | None:

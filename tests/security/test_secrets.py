@@ -208,6 +208,8 @@ def test_check_config_names_problems_without_their_values(tmp_path: Path) -> Non
         capture_output=True,
         text=True,
         timeout=30,
+        # check-config checks that the token variable is set (issue 15).
+        env={"PADTEC_TEST_NMS_TOKEN": NMS_TOKEN, "PATH": "/usr/bin:/bin"},
     )
     inline = tmp_path / "inline.yml"
     doc = yaml.safe_load(config.read_text())

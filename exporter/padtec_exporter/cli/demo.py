@@ -1,21 +1,19 @@
 from __future__ import annotations
 
-import asyncio
-
 import click
 
-from padtec_exporter.cli.options import logging_options, web_config_option
+from padtec_exporter.cli.options import (
+    check_listen,
+    listen_option,
+    logging_options,
+    run,
+    web_config_option,
+)
 from padtec_exporter.logs import setup_logging
 
 
 @click.command("demo")
-@click.option(
-    "--web.listen-address",
-    "listen",
-    default="0.0.0.0:9787",
-    show_default=True,
-    help="Where the exporter serves /metrics.",
-)
+@listen_option("0.0.0.0:9787", "Where the exporter serves /metrics.")
 @click.option(
     "--simulator-listen",
     default="127.0.0.1:8181",
@@ -40,8 +38,10 @@ def command(
     """Run the NMS simulator and the exporter polling it: a living network, no NMS needed."""
     from padtec_exporter.demo import DemoOptions, run_demo  # heavy: import on use
 
+    check_listen(listen)
+    check_listen(simulator_listen, "--simulator-listen")
     setup_logging(log_format or "text", log_level or "info")
-    asyncio.run(
+    run(
         run_demo(
             DemoOptions(
                 listen=listen,

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import click
 
-from padtec_exporter.cli.options import logging_options, stop_event, web_config_option
+from padtec_exporter.cli.options import (
+    check_listen,
+    listen_option,
+    logging_options,
+    run,
+    stop_event,
+    web_config_option,
+)
 from padtec_exporter.configfile import ConfigError, load_struct
 from padtec_exporter.logs import setup_logging
 
@@ -20,7 +26,7 @@ log = logging.getLogger(__name__)
     type=click.Path(dir_okay=False),
     help="Bridge YAML config (recipients, Twilio, Telegram).",
 )
-@click.option("--listen", help="HOST:PORT; overrides listen_address.")
+@listen_option(None, "HOST:PORT; overrides listen_address.")
 @web_config_option("the webhook endpoints")
 @logging_options
 def command(
@@ -40,13 +46,14 @@ def command(
         bridge = Bridge(config)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    address = listen or config.listen_address
+    check_listen(address)
 
-    async def run() -> None:
+    async def serve() -> None:
         stop = stop_event()
-        address = listen or config.listen_address
         runner = await serve_app(bridge.app(), address, web_config)
         log.info("notify bridge listening", extra={"fields": {"address": address}})
         await stop.wait()
         await runner.cleanup()
 
-    asyncio.run(run())
+    run(serve())

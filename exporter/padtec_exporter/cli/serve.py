@@ -1,10 +1,15 @@
 from __future__ import annotations
 
-import asyncio
-
 import click
 
-from padtec_exporter.cli.options import load_exporter_config, logging_options, web_config_option
+from padtec_exporter.cli.options import (
+    check_listen,
+    listen_option,
+    load_exporter_config,
+    logging_options,
+    run,
+    web_config_option,
+)
 from padtec_exporter.logs import setup_logging
 
 
@@ -16,7 +21,7 @@ from padtec_exporter.logs import setup_logging
     envvar="PADTEC_EXPORTER_CONFIG",
     help="Exporter YAML config (env PADTEC_EXPORTER_CONFIG).",
 )
-@click.option("--web.listen-address", "listen", help="HOST:PORT; overrides web.listen_address.")
+@listen_option(None, "HOST:PORT; overrides web.listen_address.")
 @web_config_option("the exporter's endpoints")
 @logging_options
 def command(
@@ -30,5 +35,6 @@ def command(
     from padtec_exporter.exporter import Exporter, run_until_stopped  # heavy: import on use
 
     config = load_exporter_config(config_path, web_config)
+    check_listen(listen or config.web.listen_address)
     setup_logging(log_format or config.log.format, log_level or config.log.level)
-    asyncio.run(run_until_stopped(Exporter(config, config_path), listen))
+    run(run_until_stopped(Exporter(config, config_path), listen))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 import click
 import msgspec
 
-from padtec_exporter.cli.options import logging_options, stop_event, web_config_option
+from padtec_exporter.cli.options import (
+    check_listen,
+    listen_option,
+    logging_options,
+    run,
+    stop_event,
+    web_config_option,
+)
 from padtec_exporter.configfile import ConfigError, load_struct
 from padtec_exporter.logs import setup_logging
 
@@ -27,7 +33,7 @@ log = logging.getLogger(__name__)
     type=click.Path(dir_okay=False),
     help="Simulator YAML config (SimulatorConfig keys, see docs/simulator.md).",
 )
-@click.option("--listen", default="127.0.0.1:8181", show_default=True, help="HOST:PORT.")
+@listen_option("127.0.0.1:8181", "HOST:PORT of the simulated NMS API.")
 @click.option("--seed", type=int, help="Seed of the generated network and its values.")
 @click.option("--sites", type=click.IntRange(0))
 @click.option("--cards-per-site", type=click.IntRange(0))
@@ -59,7 +65,8 @@ def command(
     """Serve a simulated Padtec NMS Smart API with a living network and scriptable faults."""
     setup_logging(log_format or "text", log_level or "info")
     config = _load_config(config_path, {k: v for k, v in overrides.items() if v is not None})
-    asyncio.run(_serve(config, listen, web_config))
+    check_listen(listen)
+    run(_serve(config, listen, web_config))
 
 
 def _load_config(path: str | None, overrides: dict[str, Any]) -> SimulatorConfig:

@@ -5,7 +5,14 @@ import logging
 
 import click
 
-from padtec_exporter.cli.options import logging_options, stop_event, web_config_option
+from padtec_exporter.cli.options import (
+    check_listen,
+    listen_option,
+    logging_options,
+    run,
+    stop_event,
+    web_config_option,
+)
 from padtec_exporter.configfile import ConfigError, load_struct
 from padtec_exporter.logs import setup_logging
 
@@ -19,7 +26,7 @@ log = logging.getLogger(__name__)
     type=click.Path(dir_okay=False),
     help="Store YAML config (StoreConfig keys).",
 )
-@click.option("--listen", help="HOST:PORT; overrides listen_address.")
+@listen_option(None, "HOST:PORT; overrides listen_address.")
 @click.option(
     "--dsn-file",
     type=click.Path(dir_okay=False),
@@ -50,11 +57,12 @@ def command(
         dsn = config.dsn()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    address = listen or config.listen_address
+    check_listen(address)
 
-    async def run() -> None:
+    async def serve() -> None:
         stop = stop_event()
         service = StoreService(config, dsn)
-        address = listen or config.listen_address
         runner = await serve_app(service.app(), address, web_config)
         log.info("store listening", extra={"fields": {"address": address}})
         # Starting waits for the database; a SIGTERM meanwhile must still stop the process.
@@ -72,8 +80,15 @@ def command(
             await runner.cleanup()
             await service.close()
 
+    from padtec_exporter.store.database import DatabaseRefused
+
     try:
-        asyncio.run(run())
+        run(serve())
+    except DatabaseRefused as exc:
+        raise click.ClickException(
+            f"store: the database refused the DSN: {exc}; check the user, password and "
+            "database in the DSN (docs/install.md: `padtec-exporter store init-sql`)"
+        ) from exc
     except psycopg.Error as exc:  # e.g. no right to create the schema: say so, no traceback
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise click.ClickException(f"store: database error {exc.sqlstate}: {first_line}") from exc

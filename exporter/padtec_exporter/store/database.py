@@ -21,11 +21,27 @@ class StaleConnection(DatabaseUnavailable):
     """A pooled connection turned out dead (the server restarted while it sat idle)."""
 
 
+class DatabaseRefused(Exception):
+    """The server answered and refused the DSN's credentials, role or database before the
+    store ever connected: a configuration mistake that retrying will not fix."""
+
+
+# libpq's words for "the server is there and says no" (SQLSTATE classes 28 and 3D).
+_REFUSALS = (
+    "password authentication failed",
+    "no password supplied",
+    'role "',
+    "no pg_hba.conf entry",
+    'database "',
+)
+
+
 class Database:
     def __init__(
         self, dsn: str, size: int = 4, connect_timeout: float = 5.0, statement_timeout: float = 20.0
     ) -> None:
         self._dsn = dsn
+        self._connected_once = False
         self._timeout = connect_timeout
         # A slow database must turn a write into a 503 (Prometheus retries) before Prometheus
         # itself gives up; long jobs lift it with `SET LOCAL statement_timeout = 0`.
@@ -77,7 +93,7 @@ class Database:
             # autocommit: `conn.transaction()` is then a real BEGIN/COMMIT. Without it, one
             # stray statement leaves the connection inside an implicit transaction and every
             # later "transaction" is a savepoint in it that is never committed.
-            return await psycopg.AsyncConnection.connect(
+            conn = await psycopg.AsyncConnection.connect(
                 self._dsn,
                 connect_timeout=int(self._timeout),
                 autocommit=True,
@@ -85,7 +101,14 @@ class Database:
             )
         except psycopg.OperationalError as exc:
             # libpq names host, port and user; the password is cut out should it ever appear.
-            raise DatabaseUnavailable(f"cannot connect: {self._redacted(exc)}") from None
+            reason = self._redacted(exc)
+            # Refused at the very first connection: the DSN is wrong, say so and stop. Later
+            # (a password rotated under a running store) it is answered 503 like an outage.
+            if not self._connected_once and any(r in reason for r in _REFUSALS):
+                raise DatabaseRefused(reason) from None
+            raise DatabaseUnavailable(f"cannot connect: {reason}") from None
+        self._connected_once = True
+        return conn
 
     def _redacted(self, exc: Exception) -> str:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
