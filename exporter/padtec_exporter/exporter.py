@@ -28,6 +28,7 @@ from padtec_exporter.configfile import ConfigError
 from padtec_exporter.expose import ExporterHttp, Exposition, Renderer
 from padtec_exporter.expose.render import EMPTY
 from padtec_exporter.expose.server import ReadyState
+from padtec_exporter.expose.status import NmsStatus, family_counts, without_userinfo
 from padtec_exporter.model import RowDecoder, UnitResolver
 from padtec_exporter.nms import NmsClient, NmsMetrics
 from padtec_exporter.registry import new_registry
@@ -112,6 +113,7 @@ class Exporter:
             self.readiness,
             self.reload,
             self.config.web.telemetry_path,
+            self.status,
         )
         self._runner = await serve_app(
             http.app(), listen or self.config.web.listen_address, self.config.web.config_file
@@ -197,12 +199,40 @@ class Exporter:
         parts = []
         for name, running in self._running.items():
             data = running.collector.data
-            state = f"{len(data.cards)} cards" if data.inventory_ok else "inventory pending"
+            state = (
+                f"{len(data.cards)} cards"
+                if data.inventory_ok
+                else running.collector.runlog.why_not_ready()
+            )
             parts.append(f"{name}: {state}")
         ready = self._rendered_ready
         return ReadyState(
             ready=ready, detail=("ready; " if ready else "not ready; ") + ", ".join(parts)
         )
+
+    def status(self) -> list[NmsStatus]:
+        """What the landing page shows per NMS (expose/status.py)."""
+        out = []
+        now = time.time()
+        for name, running in self._running.items():
+            data = running.collector.data
+            newest = max(
+                (m.updated_at for m in data.measures.values() if m.updated_at is not None),
+                default=None,
+            )
+            out.append(
+                NmsStatus(
+                    name=name,
+                    base_url=without_userinfo(running.config.base_url),
+                    cards=len(data.cards),
+                    measures=len(data.measures),
+                    alarms=len(data.alarms),
+                    families=family_counts([m.family for m in data.measures.values()]),
+                    newest_measure_offset_seconds=None if newest is None else newest - now,
+                    jobs=dict(running.collector.runlog.jobs),
+                )
+            )
+        return out
 
     # -- reload ----------------------------------------------------------------------------
     async def reload(self) -> tuple[bool, str]:

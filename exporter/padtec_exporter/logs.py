@@ -80,5 +80,9 @@ def setup_logging(fmt: str = "text", level: str = "info") -> None:
     root.setLevel(level.upper())
     # httpx logs every request URL at INFO; keep it quiet (URLs carry no secrets, but noise).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpcore (under httpx) and asyncio print dozens of lines per request at debug: --log.level
+    # debug is for the exporter's own lines (a run per job, NMS requests), not theirs.
+    for noisy in ("httpcore", "asyncio", "hpack", "charset_normalizer"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
     protect_http_client_logs()
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from padtec_exporter.collect.data import NmsData
 from padtec_exporter.collect.metrics import CollectMetrics
+from padtec_exporter.collect.runlog import RunLog
 from padtec_exporter.config import CollectConfig, TierConfig
 from padtec_exporter.model import MalformedPage, RowDecoder
 from padtec_exporter.model.values import DUPLICATE
@@ -49,6 +50,7 @@ class NmsCollector:
         self._metrics = metrics
         self._on_publish = on_publish
         self._clock = clock
+        self.runlog = RunLog(name, clock)
         self._jobs: dict[str, tuple[TierConfig, Callable[[], Awaitable[None]]]] = {
             "inventory": (collect.inventory, self.collect_inventory),
             "critical": (collect.critical, self.collect_critical),
@@ -93,28 +95,29 @@ class NmsCollector:
             async with asyncio.timeout(self._collect.timeout_seconds):
                 await run()
         except (NmsError, TimeoutError) as exc:
-            self._finish(job, started, ok=False)
-            log.warning(
-                "collection failed",
-                extra={
-                    "fields": {
-                        "nms": self.name,
-                        "job": job,
-                        "error": type(exc).__name__,
-                        "detail": str(exc),
-                    }
-                },
-            )
+            # The run log warns when a failure streak starts and says when it ends.
+            self._finish(job, started, ok=False, error=f"{type(exc).__name__}: {exc}")
             return False
-        except Exception:
-            self._finish(job, started, ok=False)
+        except Exception as exc:
+            self._finish(job, started, ok=False, error=f"crashed: {type(exc).__name__}")
             log.exception("collection crashed", extra={"fields": {"nms": self.name, "job": job}})
             return False
         self._finish(job, started, ok=True)
         return True
 
-    def _finish(self, job: str, started: float, ok: bool) -> None:
-        self._metrics.duration.labels(self.name, job).set(time.perf_counter() - started)
+    def _finish(self, job: str, started: float, ok: bool, error: str = "") -> None:
+        seconds = time.perf_counter() - started
+        data = self.data
+        self.runlog.record(
+            job,
+            ok,
+            seconds,
+            error,
+            cards=len(data.cards),
+            measures=len(data.measures),
+            alarms=len(data.alarms),
+        )
+        self._metrics.duration.labels(self.name, job).set(seconds)
         self._metrics.runs.labels(self.name, job, "success" if ok else "failure").inc()
         if ok:
             self._metrics.last_success.labels(self.name, job).set(self._clock())

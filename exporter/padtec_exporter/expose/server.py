@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ from prometheus_client.openmetrics import exposition as openmetrics
 
 from padtec_exporter import __version__
 from padtec_exporter.expose.render import Exposition
+from padtec_exporter.expose.status import NmsStatus, render_status
 
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -30,12 +30,14 @@ class ExporterHttp:
         readiness: Callable[[], ReadyState],
         reload: Callable[[], Awaitable[tuple[bool, str]]],
         telemetry_path: str = "/metrics",
+        status: Callable[[], list[NmsStatus]] = list,
     ) -> None:
         self._registry = registry
         self._current = current
         self._readiness = readiness
         self._reload = reload
         self._telemetry_path = telemetry_path
+        self._status = status
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -78,17 +80,8 @@ class ExporterHttp:
         return web.Response(status=200 if ok else 400, text=message + "\n")
 
     async def landing(self, request: web.Request) -> web.Response:
-        state = self._readiness()
-        path = html.escape(self._telemetry_path)
-        page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Padtec exporter</title></head>
-<body><h1>Padtec exporter</h1>
-<p>Version {html.escape(__version__)}. {html.escape(state.detail)}</p>
-<ul>
-<li><a href="{path}">{path}</a>: metrics</li>
-<li><a href="/healthz">/healthz</a>: liveness</li>
-<li><a href="/readyz">/readyz</a>: readiness (first inventory done)</li>
-<li>POST /-/reload: reload the configuration</li>
-</ul></body></html>
-"""
+        """The per-NMS status page (expose/status.py)."""
+        page = render_status(
+            __version__, self._readiness().detail, self._status(), self._telemetry_path
+        )
         return web.Response(text=page, content_type="text/html")

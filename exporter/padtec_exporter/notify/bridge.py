@@ -21,8 +21,16 @@ from padtec_exporter.notify import messages
 from padtec_exporter.notify.config import BridgeConfig
 from padtec_exporter.notify.limits import RecentKeys, TokenBuckets
 from padtec_exporter.registry import new_registry
+from padtec_exporter.web.landing import landing
 
 log = logging.getLogger(__name__)
+LANDING_PATHS = [
+    ("POST /alert/sms", "Alertmanager webhook: SMS via Twilio"),
+    ("POST /alert/whatsapp", "Alertmanager webhook: WhatsApp via Twilio"),
+    ("POST /alert/telegram", "Alertmanager webhook: Telegram bot"),
+    ("/metrics", "the bridge's own metrics"),
+    ("/healthz", "liveness"),
+]
 
 
 class BridgeMetrics:
@@ -70,6 +78,15 @@ class Bridge:
         app.router.add_post("/alert/telegram", self._handler("telegram"))
         app.router.add_get("/metrics", self.metrics_page)
         app.router.add_get("/healthz", self.healthz)
+        channels = [c for c in ("twilio", "telegram") if getattr(self.config, c) is not None]
+        app.router.add_get(
+            "/",
+            landing(
+                "Padtec notify bridge",
+                LANDING_PATHS,
+                lambda: f"Channels: {', '.join(channels) or 'none'}.",
+            ),
+        )
         app.on_cleanup.append(self._close)
         return app
 

@@ -23,8 +23,16 @@ from padtec_exporter.store.database import Database, DatabaseUnavailable
 from padtec_exporter.store.metrics import StoreMetrics
 from padtec_exporter.store.remote_write import PayloadError, decode_write_request, decompress
 from padtec_exporter.store.writer import SampleWriter
+from padtec_exporter.web.landing import landing
 
 log = logging.getLogger(__name__)
+LANDING_PATHS = [
+    ("POST /api/v1/write", "Prometheus remote-write receiver"),
+    ("POST /api/v1/alerts", "Alertmanager webhook receiver (alarm history)"),
+    ("/metrics", "the store's own metrics"),
+    ("/healthz", "liveness"),
+    ("/readyz", "readiness (schema ready, database answering)"),
+]
 MAX_BODY = 64 * 1024 * 1024
 # Expected while a dependency is away: logged as one line, not a traceback.
 _EXPECTED_JOB_ERRORS = (DatabaseUnavailable, httpx.HTTPError)
@@ -200,7 +208,11 @@ class StoreService:
         app.router.add_get("/metrics", self.metrics_page)
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/readyz", self.readyz)
+        app.router.add_get("/", landing("Padtec store", LANDING_PATHS, self._state))
         return app
+
+    def _state(self) -> str:
+        return "Schema ready." if self.ready else "Starting: waiting for the database."
 
     async def remote_write(self, request: web.Request) -> web.Response:
         """204 only once the samples are committed; 400 for garbage (Prometheus drops it);
