@@ -11,9 +11,11 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# ensure_venv EXTRAS: EXTRAS is "" (runtime only) or "dev".
+# ensure_venv EXTRAS: EXTRAS is "" (runtime only) or "dev". One stamp per pyproject.toml and
+# extras: a dev install includes the runtime one, so switching between scripts/run and
+# scripts/test installs nothing once both have run.
 ensure_venv() {
-  local extras="$1" spec="." stamp
+  local extras="$1" spec="." hash
   [ -n "$extras" ] && spec=".[$extras]"
   if [ ! -x .venv/bin/python ]; then
     if ! python3 -m venv .venv >/dev/null 2>&1; then
@@ -22,14 +24,15 @@ ensure_venv() {
       python3 -m venv .venv
     fi
   fi
-  stamp="$( (cat pyproject.toml; echo "$extras") | sha256sum | cut -c1-16)"
-  if [ ! -f ".venv/.installed-$stamp" ]; then
-    echo ">> installing Python dependencies into .venv ($spec)" >&2
-    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q -e "$spec"
-    rm -f .venv/.installed-*
-    touch ".venv/.installed-$stamp"
+  hash="$(sha256sum pyproject.toml | cut -c1-16)"
+  if [ -f ".venv/.installed-$hash-dev" ] || [ -f ".venv/.installed-$hash-$extras" ]; then
+    return 0
   fi
+  echo ">> installing Python dependencies into .venv ($spec)" >&2
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e "$spec"
+  find .venv -maxdepth 1 -name '.installed-*' ! -name ".installed-$hash-*" -delete
+  touch ".venv/.installed-$hash-$extras"
 }
 
 # ensure_node_modules DIR: `npm ci` in DIR (a package.json with its lock), once per lock change.

@@ -5,7 +5,11 @@ Modules here only parse options and call into the rooms (collect, expose, simula
 
 from __future__ import annotations
 
+import platform
+
 import click
+
+from padtec_exporter import __version__
 
 from padtec_exporter.cli.check_config import command as check_config_command
 from padtec_exporter.cli.demo import command as demo_command
@@ -18,6 +22,13 @@ from padtec_exporter.cli.version import command as version_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    __version__,
+    "--version",
+    "-V",
+    prog_name="padtec-exporter",
+    message=f"%(prog)s %(version)s (python {platform.python_version()})",
+)
 def main() -> None:
     """Padtec DWDM network monitoring: exporter, NMS simulator and companions."""
 
