@@ -10,7 +10,6 @@ import platform
 import click
 
 from padtec_exporter import __version__
-
 from padtec_exporter.cli.check_config import command as check_config_command
 from padtec_exporter.cli.demo import command as demo_command
 from padtec_exporter.cli.generate_rules import command as generate_rules_command

@@ -13,13 +13,15 @@ from padtec_exporter.cli.options import (
     stop_event,
     web_config_option,
 )
+from padtec_exporter.cli.store_sql import init_sql_command
 from padtec_exporter.configfile import ConfigError, load_struct
 from padtec_exporter.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
 
-@click.command("store")
+@click.group("store", invoke_without_command=True)
+@click.pass_context
 @click.option(
     "--config",
     "config_path",
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 @web_config_option("the receiver")
 @logging_options
 def command(
+    ctx: click.Context,
     config_path: str | None,
     listen: str | None,
     dsn_file: str | None,
@@ -42,7 +45,11 @@ def command(
     log_format: str | None,
     log_level: str | None,
 ) -> None:
-    """Receive Prometheus remote-write and Alertmanager webhooks into PostgreSQL."""
+    """Receive Prometheus remote-write and Alertmanager webhooks into PostgreSQL.
+
+    `store init-sql` prints the PostgreSQL set-up (roles, database) to run once."""
+    if ctx.invoked_subcommand is not None:
+        return
     import msgspec
     import psycopg
 
@@ -92,3 +99,6 @@ def command(
     except psycopg.Error as exc:  # e.g. no right to create the schema: say so, no traceback
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise click.ClickException(f"store: database error {exc.sqlstate}: {first_line}") from exc
+
+
+command.add_command(init_sql_command)

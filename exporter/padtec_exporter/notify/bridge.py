@@ -112,6 +112,11 @@ class Bridge:
                 sent = await self.deliver(channel, notification)
             except SendFailed as exc:
                 self.metrics.webhooks.labels("retry").inc()
+                # Said by the bridge itself (was visible only in httpcore's debug noise).
+                log.warning(
+                    "delivery failed; Alertmanager will retry",
+                    extra={"fields": {"channel": channel, "error": str(exc)}},
+                )
                 return web.Response(status=503, text=f"{exc}\n")
             self.metrics.webhooks.labels("accepted").inc()
             return web.json_response({"sent": sent})
