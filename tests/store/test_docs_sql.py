@@ -9,14 +9,17 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from padtec_exporter.simulate.network import generate
 from padtec_exporter.store.remote_write import encode_write_request
 from tests.store.conftest import Receiver, sql
 from tests.store.test_jobs_and_alarms import webhook
-from tests.store.test_remote_write import INFO, PUMP, post
+from tests.store.test_remote_write import post
+from tests.support.demo_network import demo_exposition
 from tests.support.processes import REPO
 
 DOC = (REPO / "docs" / "store.md").read_text()
-EXAMPLES = re.findall(r"```sql\n(.*?)```", DOC, re.DOTALL)
+# The README's SQL example runs too.
+EXAMPLES = re.findall(r"```sql\n(.*?)```", DOC + (REPO / "README.md").read_text(), re.DOTALL)
 NOW = datetime.now(UTC)
 
 
@@ -24,30 +27,23 @@ def ms(when: datetime) -> int:
     return int(when.timestamp() * 1000)
 
 
-def series_at_polaris(labels: dict[str, str], **changes: str) -> dict[str, str]:
-    return {**labels, "site": "POLARIS", **changes}
+# The card the doc's examples name, taken down in the simulator so that "cards down yesterday"
+# has an answer.
+DOWN_CARD = "ROA1-HA-E29001-TR#158"
 
 
 async def feed(receiver: Receiver) -> None:
+    """What the exporter polling the default demo network exposes, remote-written as if
+    Prometheus had scraped it every 2 hours for 60 hours; an alarm of that network; the
+    store's jobs run as if a day had passed (hourly and daily rows)."""
+    samples = await demo_exposition([{"type": "card_down", "card_uid": DOWN_CARD}])
     hours = [NOW - timedelta(hours=h) for h in range(0, 60, 2)]
-    osnr = series_at_polaris(PUMP, __name__="padtec_osnr_db", measure="OSNR", port="Line 1")
-    line_in = series_at_polaris(PUMP, measure="IN Line IN Power", measure_key="7255", port="")
-    card_up = {k: PUMP[k] for k in ("nms", "card_uid", "job", "instance")}
-    yesterday_noon = (NOW - timedelta(days=1)).replace(hour=12, minute=0)
+    job = {"job": "padtec", "instance": "exporter:9787"}
     body = encode_write_request(
-        [
-            (series_at_polaris(PUMP), [(ms(t), 18.0) for t in hours]),
-            (osnr, [(ms(t), 20.0 + i % 3) for i, t in enumerate(hours)]),
-            (line_in, [(ms(t), -3.0) for t in hours]),
-            (series_at_polaris(INFO), [(ms(NOW), 1.0)]),
-            (
-                {**card_up, "__name__": "padtec_card_up", "site": "POLARIS"},
-                [(ms(yesterday_noon), 0.0)],
-            ),
-        ]
+        [({**labels, **job}, [(ms(t), value) for t in hours]) for labels, value in samples]
     )
     assert (await post(receiver.url, body)).status_code == 204
-    alert = webhook("firing")
+    alert = webhook("firing", card=DOWN_CARD)
     alert["alerts"][0]["startsAt"] = (NOW - timedelta(days=3)).isoformat()  # type: ignore[index]
     async with httpx.AsyncClient() as client:
         response = await client.post(f"{receiver.url}/api/v1/alerts", json=alert)
@@ -72,3 +68,19 @@ def test_the_doc_has_the_examples_the_issue_asks_for() -> None:
 async def test_sql_example_returns_rows(receiver: Receiver, dsn: str, example: str) -> None:
     await feed(receiver)
     assert sql(dsn, as_plain_sql(example)), example
+
+
+def test_examples_name_what_the_default_demo_network_has() -> None:
+    """A card, site, model or measure an example names exists on the demo network."""
+    network = generate(seed=42, sites=6, cards_per_site=8, extra_measures_per_card=0)
+    known = {
+        "card_uid": {c.uid for c in network.cards},
+        "site": set(network.sites()),
+        "model": {c.model.name for c in network.cards},
+        "measure": {m.name for c in network.cards for m in c.measures},
+    }
+    for example in EXAMPLES:
+        for column, value in re.findall(
+            r"\b(card_uid|site|model|measure) = '([^']*)'", as_plain_sql(example)
+        ):
+            assert value in known[column], (column, value)
