@@ -140,10 +140,12 @@ def test_every_service_has_a_health_check_and_valid_dependencies(stack: dict[str
 
 
 def listen_port(service: dict[str, Any]) -> str:
-    """The port a padtec service listens on: its --listen flag, else its config file's."""
+    """The port a padtec service listens on: its --web.listen-address (or older --listen)
+    flag, else its config file's."""
     command = service["command"]
-    if "--listen" in command:
-        return str(command[command.index("--listen") + 1].rsplit(":", 1)[1])
+    for flag in ("--web.listen-address", "--listen"):
+        if flag in command:
+            return str(command[command.index(flag) + 1].rsplit(":", 1)[1])
     config = load(REPO / mounts(service)[command[command.index("--config") + 1]])
     address = config.get("web", config).get("listen_address")
     return str(address).rsplit(":", 1)[1]
