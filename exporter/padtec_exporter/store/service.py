@@ -172,7 +172,7 @@ class StoreService:
             extra={
                 "fields": {
                     "job": name,
-                    "result": outcome,
+                    **_outcome_fields(outcome),
                     "seconds": round(time.perf_counter() - started, 3),
                 }
             },
@@ -290,3 +290,16 @@ class StoreService:
         except DatabaseUnavailable as exc:
             return web.Response(status=503, text=f"database unavailable: {exc}\n")
         return web.Response(text="ready\n")
+
+
+def _outcome_fields(outcome: object) -> dict[str, object]:
+    """A job's result as log fields people read (not a Python repr such as ``(0, 0)``)."""
+    if outcome is _SKIPPED:
+        return {"result": "skipped (another receiver runs it)"}
+    if isinstance(outcome, tuple) and len(outcome) == 2:  # aggregate: hourly, daily rows
+        return {"hourly_rows": outcome[0], "daily_rows": outcome[1]}
+    if isinstance(outcome, list):  # partitions created
+        return {"created": ", ".join(map(str, outcome)) or "none"}
+    if isinstance(outcome, dict):  # rows removed per table
+        return {f"removed_{k}": v for k, v in outcome.items()} or {"removed": 0}
+    return {"result": str(outcome)}
