@@ -206,3 +206,27 @@ def test_wrong_database_password_fails_at_once(tmp_path: Path, password_postgres
     line = one_line_error("store", *argv)
     assert "password authentication failed" in line and "wrong-Pa55" not in line
     assert "check the user, password and database" in line
+
+
+def test_check_config_connect_names_a_refused_password(
+    tmp_path: Path, password_postgres: Postgres
+) -> None:
+    dsn = tmp_path / "dsn"
+    dsn.write_text(
+        f"host=127.0.0.1 port={password_postgres.port} dbname=padtec user=padtec "
+        "password=wrong-Pa55"
+    )
+    config = tmp_path / "store.yml"
+    config.write_text(f"dsn_file: {dsn}\n")
+    line = one_line_error("check-config", "--connect", str(config))
+    assert "refused the DSN" in line and "password authentication failed" in line
+    assert "wrong-Pa55" not in line
+    dsn.write_text(dsn.read_text().replace("wrong-Pa55", "right-Pa55"))
+    ok = subprocess.run(
+        cli_command("check-config", "--connect", str(config)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "database reachable" in ok.stdout
