@@ -144,3 +144,19 @@ def test_the_simulator_walkthrough_runs(tmp_path: Path) -> None:
         proc.stop()
     assert result.returncode == 0, result.stderr
     assert '"measureName"' in result.stdout or "measureName" in result.stdout, result.stdout
+
+
+LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_links_and_paths_stay_inside_the_repository(page: Path) -> None:
+    """Every relative link resolves to a file of the repository, and no page points at files
+    beside it (`../shared/...` was named three times, finding 6)."""
+    text = page.read_text(encoding="utf-8")
+    assert "../shared/" not in text
+    for target in LINK.findall(text):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        resolved = (page.parent / target).resolve()
+        assert resolved.is_relative_to(REPO) and resolved.exists(), target
