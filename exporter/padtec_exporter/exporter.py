@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge
 
@@ -35,7 +35,7 @@ from padtec_exporter.web import serve_app
 
 log = logging.getLogger(__name__)
 
-TransportFactory = Callable[[NmsConfig], httpx.AsyncBaseTransport | None]
+TransportFactory = Callable[[NmsConfig], httpx2.AsyncBaseTransport | None]
 
 
 @dataclass

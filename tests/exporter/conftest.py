@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -23,7 +23,7 @@ class Stack:
     control_url: str
     exporter: Exporter
     metrics_url: str
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
 
     async def truth(self) -> dict[str, Any]:
         response = await self.http.get(f"{self.control_url}/truth")
@@ -115,7 +115,7 @@ async def stack() -> AsyncIterator[Stack]:
     listen = f"127.0.0.1:{exporter_port}"
     exporter = Exporter(exporter_config(handle.url, listen))
     await exporter.start()
-    async with httpx.AsyncClient(timeout=5.0) as http:
+    async with httpx2.AsyncClient(timeout=5.0) as http:
         stack = Stack(
             nms_url=handle.url,
             control_url=handle.url.removesuffix("/nms-api") + "/control",

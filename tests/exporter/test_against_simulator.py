@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
+import httpx2
 
 from tests.exporter.conftest import Stack, value
 
@@ -157,7 +157,7 @@ async def test_scrape_formats(stack: Stack) -> None:
     base = stack.metrics_url
     plain = await stack.http.get(base, headers={"Accept-Encoding": "identity"})
     assert plain.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    async with httpx.AsyncClient() as client:  # httpx decodes multi-member gzip
+    async with httpx2.AsyncClient() as client:  # httpx decodes multi-member gzip
         zipped = await client.get(base, headers={"Accept-Encoding": "gzip"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert "padtec_card_info{" in zipped.text

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 import httpx
+import httpx2
 import pytest
 import respx
 from prometheus_client import CollectorRegistry, generate_latest
@@ -38,7 +39,7 @@ async def busy_history(nms: respx.MockRouter) -> Harness:
             httpx.Response(401),
             httpx.Response(200, json=[1]),
             httpx.Response(429, headers={"Retry-After": "1"}),
-            httpx.ReadTimeout("slow"),
+            httpx2.ReadTimeout("slow"),
             httpx.Response(200, json=[]),
         ]
     )

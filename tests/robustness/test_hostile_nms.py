@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 import yaml
 from aiohttp import ClientSession, web
@@ -106,7 +106,7 @@ class Rig:
     proxy: Proxy
     metrics_url: str
     exporter: ManagedProcess
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
 
     async def scrape(self) -> tuple[str, dict[str, list[tuple[dict[str, str], float]]]]:
         response = await self.http.get(self.metrics_url)
@@ -184,7 +184,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     exporter = ManagedProcess("exporter", cli_command("serve", "--config", str(path)), tmp_path)
     try:
         await asyncio.to_thread(exporter.wait_http, f"http://{listen}/readyz")
-        async with httpx.AsyncClient(timeout=5.0) as http:
+        async with httpx2.AsyncClient(timeout=5.0) as http:
             yield Rig(proxy, f"http://{listen}/metrics", exporter, http)
     finally:
         code = exporter.stop()

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
-import httpx
+import httpx2
 import msgspec
 from tenacity import RetryCallState
 
@@ -49,7 +49,7 @@ REFUSED = (401, 403)  # a 403 was seen for CSRF: any 403 is treated as a refused
 @dataclass(frozen=True)
 class Reply:
     status: int
-    headers: httpx.Headers
+    headers: httpx2.Headers
     body: bytes
 
 
@@ -67,7 +67,7 @@ class NmsClient:
         config: NmsConfig,
         metrics: NmsMetrics,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -76,14 +76,14 @@ class NmsClient:
         self._record = metrics.recorder(config.name)
         self._sleep = sleep
         self._base = _api_base(config)
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(
+        self._http = httpx2.AsyncClient(
+            timeout=httpx2.Timeout(
                 config.read_timeout_seconds, connect=config.connect_timeout_seconds
             ),
             verify=_tls_verification(config),
             transport=transport,
             follow_redirects=False,
-            limits=httpx.Limits(
+            limits=httpx2.Limits(
                 max_connections=config.max_concurrency,
                 max_keepalive_connections=config.max_concurrency,
             ),
@@ -282,7 +282,7 @@ class NmsClient:
         return token
 
     # -- one HTTP exchange -----------------------------------------------------------------
-    async def _exchange(self, endpoint: str, request: httpx.Request) -> Reply:
+    async def _exchange(self, endpoint: str, request: httpx2.Request) -> Reply:
         """Send under the concurrency limit and read the body up to the size cap; every
         exchange is counted with its status code (``error`` when none) and its duration."""
         async with self._slots:
@@ -296,25 +296,25 @@ class NmsClient:
                 finally:
                     await response.aclose()
                 return Reply(response.status_code, response.headers, body)
-            except httpx.TimeoutException as exc:
+            except httpx2.TimeoutException as exc:
                 raise self._transport_failure(endpoint, exc, timed_out=True) from None
-            except httpx.DecodingError:
+            except httpx2.DecodingError:
                 self._record.failure(endpoint, MalformedReply.reason)
                 raise MalformedReply(f"{endpoint}: the body's encoding is broken") from None
-            except httpx.RequestError as exc:
+            except httpx2.RequestError as exc:
                 raise self._transport_failure(endpoint, exc, timed_out=False) from None
             finally:
                 self._record.attempt(endpoint, code, time.perf_counter() - started)
 
     def _transport_failure(
-        self, endpoint: str, exc: httpx.RequestError, *, timed_out: bool
+        self, endpoint: str, exc: httpx2.RequestError, *, timed_out: bool
     ) -> TransportFailure:
         detail = str(exc) or "no detail"
         error = TransportFailure(f"{endpoint}: {type(exc).__name__}: {detail}", timed_out=timed_out)
         self._record.failure(endpoint, error.reason)
         return error
 
-    async def _read_capped(self, endpoint: str, response: httpx.Response) -> bytes:
+    async def _read_capped(self, endpoint: str, response: httpx2.Response) -> bytes:
         """The body, refused as soon as it exceeds ``max_response_bytes`` (never buffered)."""
         limit = self._config.max_response_bytes
         declared = response.headers.get("content-length", "")
