@@ -27,12 +27,14 @@ from padtec_exporter.nms.errors import (
     MalformedReply,
     NmsError,
     PagingError,
-    RateLimited,
-    RequestFailed,
     ResponseTooLarge,
-    ServerError,
     TokenUnavailable,
     TransportFailure,
+    login_failure,
+    malformed_reply,
+    status_failure,
+    token_refused,
+    transport_failure,
 )
 from padtec_exporter.nms.metrics import NmsMetrics
 from padtec_exporter.nms.paging import Decoder, FetchedPage, fetch_pages
@@ -51,6 +53,8 @@ class Reply:
     status: int
     headers: httpx2.Headers
     body: bytes
+    method: str = "GET"
+    url: str = ""  # the URL tried, named by every error line (errors.py words them)
 
 
 @dataclass
@@ -227,7 +231,7 @@ class NmsClient:
             return parse(reply.body)
         except MalformedReply as exc:
             self._record.failure(endpoint, exc.reason)
-            raise MalformedReply(f"{endpoint}: {exc}") from None
+            raise malformed_reply(reply.method, reply.url, str(exc), reply.body) from None
 
     async def _token(self, endpoint: str, obtain: Awaitable[Token]) -> Token:
         """The token, or a counted auth failure when none could be read (login failures are
@@ -240,23 +244,21 @@ class NmsClient:
 
     def _refused(self, endpoint: str, reply: Reply, when: str) -> NoReturn:
         self._record.failure(endpoint, AuthError.reason)
-        raise AuthError(f"{endpoint}: the NMS refused the token {when} (HTTP {reply.status})")
+        raise token_refused(reply.method, reply.url, reply.status, reply.body, when=when)
 
     def _check_status(self, endpoint: str, reply: Reply) -> None:
         """Raise (and count) the error an unsuccessful status means."""
         status = reply.status
         if 200 <= status < 300:
             return
-        retry_after = parse_retry_after(reply.headers.get("retry-after"))
-        error: RequestFailed
-        if status == 429:
-            error = RateLimited(f"{endpoint}: HTTP 429", retry_after=retry_after)
-        elif status >= 500:
-            error = ServerError(f"{endpoint}: HTTP {status}", retry_after=retry_after)
-        elif 300 <= status < 400:
-            error = RequestFailed(f"{endpoint}: HTTP {status}, redirects are not followed")
-        else:
-            error = RequestFailed(f"{endpoint}: HTTP {status}")
+        error = status_failure(
+            reply.method,
+            reply.url,
+            status,
+            reply.body,
+            retry_after=parse_retry_after(reply.headers.get("retry-after")),
+            location=reply.headers.get("location"),
+        )
         self._record.failure(endpoint, error.reason)
         raise error
 
@@ -271,8 +273,10 @@ class NmsClient:
         request = self._http.build_request("POST", self._url(LOGIN_ENDPOINT), json=body)
         reply = await self._exchange(LOGIN_ENDPOINT, request)
         if 400 <= reply.status < 500 and reply.status != 429:
-            self._record.failure(LOGIN_ENDPOINT, AuthError.reason)
-            raise AuthError(f"{LOGIN_ENDPOINT}: login refused (HTTP {reply.status})")
+            # A 404 means a wrong base URL or prefix (reason http_4xx), not a wrong password.
+            refused = login_failure(reply.url, reply.status, reply.body, secrets=(password,))
+            self._record.failure(LOGIN_ENDPOINT, refused.reason)
+            raise refused
         self._check_status(LOGIN_ENDPOINT, reply)
         try:
             token = msgspec.json.decode(reply.body, type=_LoginReply).token
@@ -295,22 +299,23 @@ class NmsClient:
                     body = await self._read_capped(endpoint, response)
                 finally:
                     await response.aclose()
-                return Reply(response.status_code, response.headers, body)
+                return Reply(
+                    response.status_code, response.headers, body, request.method, str(request.url)
+                )
             except httpx2.TimeoutException as exc:
-                raise self._transport_failure(endpoint, exc, timed_out=True) from None
+                raise self._transport_failure(endpoint, request, exc, timed_out=True) from None
             except httpx2.DecodingError:
                 self._record.failure(endpoint, MalformedReply.reason)
                 raise MalformedReply(f"{endpoint}: the body's encoding is broken") from None
             except httpx2.RequestError as exc:
-                raise self._transport_failure(endpoint, exc, timed_out=False) from None
+                raise self._transport_failure(endpoint, request, exc, timed_out=False) from None
             finally:
                 self._record.attempt(endpoint, code, time.perf_counter() - started)
 
     def _transport_failure(
-        self, endpoint: str, exc: httpx2.RequestError, *, timed_out: bool
+        self, endpoint: str, request: httpx2.Request, exc: httpx2.RequestError, *, timed_out: bool
     ) -> TransportFailure:
-        detail = str(exc) or "no detail"
-        error = TransportFailure(f"{endpoint}: {type(exc).__name__}: {detail}", timed_out=timed_out)
+        error = transport_failure(request.method, str(request.url), exc, timed_out=timed_out)
         self._record.failure(endpoint, error.reason)
         return error
 
