@@ -80,7 +80,9 @@ class NmsConfig(Strict):
     # Timestamps carry no zone; the NMS server's local zone is configured here.
     timezone: str = "UTC"
     connect_timeout_seconds: float = 5.0
-    read_timeout_seconds: float = 30.0
+    # A hung NMS must show within one critical interval (30 s): the first attempt that times
+    # out sets padtec_nms_up 0 (pages take ~0.1 s; 10 s is slow, not merely busy).
+    read_timeout_seconds: float = 10.0
     page_size: int = 500
     max_pages: int = 10_000
     max_response_bytes: int = 64 * 1024 * 1024

@@ -38,6 +38,7 @@ async def busy_history(nms: respx.MockRouter) -> Harness:
         side_effect=[
             httpx.Response(401),
             httpx.Response(200, json=[1]),
+            httpx.Response(200, json=[]),  # page 1: the short first page was the end
             httpx.Response(429, headers={"Retry-After": "1"}),
             httpx2.ReadTimeout("slow"),
             httpx.Response(200, json=[]),

@@ -6,11 +6,13 @@ It knows HTTP and paging, nothing of what rows mean: callers pass a decoder per 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 import httpx2
@@ -21,6 +23,7 @@ from padtec_exporter.config import NmsConfig
 from padtec_exporter.configfile import ConfigError
 from padtec_exporter.nms.auth import Token, TokenSource
 from padtec_exporter.nms.breaker import CircuitBreaker
+from padtec_exporter.nms.clock import parse_http_date
 from padtec_exporter.nms.errors import (
     AuthError,
     BreakerOpenError,
@@ -37,7 +40,7 @@ from padtec_exporter.nms.errors import (
     transport_failure,
 )
 from padtec_exporter.nms.metrics import NmsMetrics
-from padtec_exporter.nms.paging import Decoder, FetchedPage, fetch_pages
+from padtec_exporter.nms.paging import Decoder, FetchedPage, Sweep, fetch_pages
 from padtec_exporter.nms.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -80,18 +83,18 @@ class NmsClient:
         self._record = metrics.recorder(config.name)
         self._sleep = sleep
         self._base = _api_base(config)
-        self._http = httpx2.AsyncClient(
-            timeout=httpx2.Timeout(
-                config.read_timeout_seconds, connect=config.connect_timeout_seconds
-            ),
-            verify=_tls_verification(config),
-            transport=transport,
-            follow_redirects=False,
-            limits=httpx2.Limits(
-                max_connections=config.max_concurrency,
-                max_keepalive_connections=config.max_concurrency,
-            ),
-        )
+        self._transport = transport
+        self._http = self._new_http()
+        # The page size in use: the configured one until the NMS shows a smaller cap.
+        self._page_size = config.page_size
+        # The most rows the NMS served in one page: a short first page at or below it is the
+        # end of its view, not a cap (no probe needed).
+        self._served_up_to = 0
+        # The Date header of the latest reply and when it came (monotonic): the NMS's clock.
+        self._server_date: tuple[str, float] | None = None
+        # When the NMS last answered anything (monotonic): the collectors' progress signal.
+        self.last_response_at = time.monotonic()
+        self._reachable = True  # the first failed attempt of an outage logs one line
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self._tokens = TokenSource(config.auth, self._login, on_renewal=self._record.renewal)
         self._retry = RetryPolicy(config.retry)
@@ -108,13 +111,88 @@ class NmsClient:
     async def close(self) -> None:
         await self._http.aclose()
 
+    def _new_http(self) -> httpx2.AsyncClient:
+        config = self._config
+        return httpx2.AsyncClient(
+            timeout=httpx2.Timeout(
+                config.read_timeout_seconds, connect=config.connect_timeout_seconds
+            ),
+            verify=_tls_verification(config),
+            transport=self._transport,
+            follow_redirects=False,
+            limits=httpx2.Limits(
+                max_connections=config.max_concurrency,
+                max_keepalive_connections=config.max_concurrency,
+            ),
+        )
+
+    async def reset(self) -> None:
+        """A fresh HTTP client (new pool, new connections): the safety net after a stalled
+        run. Requests still in flight on the old one fail and are retried on the new one."""
+        old, self._http = self._http, self._new_http()
+        with contextlib.suppress(Exception):  # a wedged pool must not wedge the reset too
+            async with asyncio.timeout(5.0):
+                await old.aclose()
+        log.warning("nms http client rebuilt", extra={"fields": {"nms": self._name}})
+
+    @property
+    def page_size(self) -> int:
+        """The page size in use (below the configured one once the NMS showed a cap)."""
+        return self._page_size
+
+    def server_time(self) -> datetime | None:
+        """The NMS's clock now (UTC), from the Date header of its latest reply."""
+        if self._server_date is None:
+            return None
+        raw, received = self._server_date
+        at = parse_http_date(raw)
+        if at is None:
+            return None
+        return at + timedelta(seconds=time.monotonic() - received)
+
     # -- public API ------------------------------------------------------------------------
     async def fetch_all(
         self, endpoint: str, params: Mapping[str, str], decode: Decoder[T]
     ) -> list[T]:
         """Every page of a state view, rows in page order (see ``paging``)."""
-        size = self._config.page_size
+        return (await self.fetch_sweep(endpoint, params, decode)).rows
 
+    async def fetch_sweep(
+        self, endpoint: str, params: Mapping[str, str], decode: Decoder[T]
+    ) -> Sweep[T]:
+        """Every page of a state view, and how many rows the NMS served.
+
+        An NMS may cut ``size`` to a smaller maximum silently: its first page is then short
+        though more rows follow. A short first page larger than any page served so far is
+        checked with one request for page 1; rows there mean a cap, which is remembered (and
+        logged once) and the view is fetched again with the size the NMS serves.
+        """
+        size = self._page_size
+        sweep = await self._sweep(endpoint, params, decode, size)
+        if sweep.pages == 1 and self._served_up_to < sweep.raw_rows < size:
+            beyond = await self._request(
+                endpoint, {**params, "page": "1", "size": str(size)}, decode
+            )
+            if beyond.raw_count > 0:
+                self._page_size = size = sweep.raw_rows
+                log.warning(
+                    "nms serves fewer rows per page than asked; paging with its size",
+                    extra={
+                        "fields": {
+                            "nms": self._name,
+                            "endpoint": endpoint,
+                            "asked": self._config.page_size,
+                            "served": size,
+                        }
+                    },
+                )
+                sweep = await self._sweep(endpoint, params, decode, size)
+        self._served_up_to = max(self._served_up_to, sweep.largest_page)
+        return sweep
+
+    async def _sweep(
+        self, endpoint: str, params: Mapping[str, str], decode: Decoder[T], size: int
+    ) -> Sweep[T]:
         def parse(body: bytes) -> FetchedPage[T]:
             return FetchedPage(decode(body), body)
 
@@ -123,7 +201,7 @@ class NmsClient:
             return await self._request(endpoint, query, parse)
 
         try:
-            rows = await fetch_pages(
+            sweep = await fetch_pages(
                 fetch,
                 page_size=size,
                 max_pages=self._config.max_pages,
@@ -139,7 +217,7 @@ class NmsClient:
             self._record.up(False)
             raise
         self._record.up(True)  # whatever pages past the end did
-        return rows
+        return sweep
 
     async def get_json(self, endpoint: str, params: Mapping[str, str] | None = None) -> Any:
         """One request, its body decoded as JSON (e.g. the bare integer of ``*/count``)."""
@@ -295,6 +373,7 @@ class NmsClient:
             try:
                 response = await self._http.send(request, stream=True)
                 code = str(response.status_code)
+                self._answered(response.headers.get("date"))
                 try:
                     body = await self._read_capped(endpoint, response)
                 finally:
@@ -317,7 +396,34 @@ class NmsClient:
     ) -> TransportFailure:
         error = transport_failure(request.method, str(request.url), exc, timed_out=timed_out)
         self._record.failure(endpoint, error.reason)
+        self._unreachable(endpoint, error)
         return error
+
+    def _answered(self, date: str | None) -> None:
+        self.last_response_at = now = time.monotonic()
+        if date:
+            self._server_date = (date, now)
+        if not self._reachable:
+            self._reachable = True
+            log.info("nms answers again", extra={"fields": {"nms": self._name}})
+
+    def _unreachable(self, endpoint: str, error: TransportFailure) -> None:
+        """The first timed-out or refused attempt already shows: ``padtec_nms_up`` 0 and one
+        line, without waiting for the retries (a hung NMS would otherwise hide for minutes)."""
+        self._record.up(False)
+        if self._reachable:
+            self._reachable = False
+            log.warning(
+                "nms unreachable; retrying",
+                extra={
+                    "fields": {
+                        "nms": self._name,
+                        "endpoint": endpoint,
+                        "reason": error.reason,
+                        "error": str(error),
+                    }
+                },
+            )
 
     async def _read_capped(self, endpoint: str, response: httpx2.Response) -> bytes:
         """The body, refused as soon as it exceeds ``max_response_bytes`` (never buffered)."""
