@@ -30,6 +30,7 @@ from padtec_exporter.expose.render import EMPTY
 from padtec_exporter.expose.server import ReadyState
 from padtec_exporter.model import RowDecoder, UnitResolver
 from padtec_exporter.nms import NmsClient, NmsMetrics
+from padtec_exporter.nms.clock import ClockTracker
 from padtec_exporter.registry import new_registry
 from padtec_exporter.web import serve_app
 
@@ -145,7 +146,13 @@ class Exporter:
             sentinels=frozenset(nms.sentinel_values),
         )
         collector = NmsCollector(
-            nms.name, client, decoder, self.config.collect, self._collect_metrics, self._published
+            nms.name,
+            client,
+            decoder,
+            self.config.collect,
+            self._collect_metrics,
+            self._published,
+            nms_clock=ClockTracker(nms.timezone),
         )
         task = asyncio.create_task(collector.run(), name=f"collect-{nms.name}")
         self._running[nms.name] = _Running(nms, collector, client, task)

@@ -140,6 +140,9 @@ class Renderer:
         emitted: set[str] = set()  # two uids must never yield one series twice
         duplicates = 0
         cards = data.cards
+        if data.cards_from_measures:  # cards the inventory does not list yet
+            cards = {**data.cards_from_measures, **cards}
+        shift = data.clock_shift_seconds  # records hold NMS local time read as UTC
         # card uid → (newest updatedAt, cardIsUp of that row, cardUpdate of that row)
         newest: dict[str, tuple[float, bool | None, float | None]] = {}
         last = self._lines.get(data.name, {}).get
@@ -148,7 +151,7 @@ class Renderer:
         for uid, measure in data.measures.items():
             card_uid = measure.card_uid
             if card_uid not in cards:
-                continue  # new cards appear with the next inventory; removed ones vanish
+                continue  # a row without card fields and not in the inventory
             cached = last(uid)
             if cached is None or cached[0] is not measure:
                 # Keep the new record, not the old one: the cache must not hold a second
@@ -176,12 +179,14 @@ class Renderer:
                 if previous is None or updated > previous[0]:
                     newest[card_uid] = (updated, measure.card_is_up, measure.card_status_at)
         for card in cards.values():
-            self._render_card(nms, card, newest.get(card.uid), families)
-        self._render_alarms(nms, data, families)
+            self._render_card(nms, card, newest.get(card.uid), families, shift)
+        self._render_alarms(nms, data, families, shift)
         return duplicates
 
     @staticmethod
-    def _render_alarms(nms: str, data: NmsData, families: dict[str, list[str]]) -> None:
+    def _render_alarms(
+        nms: str, data: NmsData, families: dict[str, list[str]], shift: float = 0.0
+    ) -> None:
         # Rows repeating an alarm's labels are one series; its start is the earliest row's.
         started: dict[str, float | None] = {}
         for a in data.alarms:
@@ -192,7 +197,7 @@ class Renderer:
                 f'resource="{escape(a.resource)}",port="{escape(a.port)}"}}'
             )
             known = started.get(labels)
-            at = a.started_at
+            at = a.started_at - shift if a.started_at is not None else None
             if labels not in started or (at is not None and (known is None or at < known)):
                 started[labels] = at
         active, start = families["nms_alarm_active"], families["nms_alarm_start_timestamp_seconds"]
@@ -207,6 +212,7 @@ class Renderer:
         card: Card,
         newest: tuple[float, bool | None, float | None] | None,
         families: dict[str, list[str]],
+        shift: float = 0.0,
     ) -> None:
         ids = f'nms="{nms}",site="{escape(card.site)}",card_uid="{escape(card.uid)}"'
         families["card_info"].append(
@@ -220,11 +226,11 @@ class Renderer:
             families["card_up"].append(f"{PREFIX}card_up{{{ids}}} {int(is_up)}\n")
         if newest is not None:
             families["card_last_update_timestamp_seconds"].append(
-                f"{PREFIX}card_last_update_timestamp_seconds{{{ids}}} {newest[0]!r}\n"
+                f"{PREFIX}card_last_update_timestamp_seconds{{{ids}}} {newest[0] - shift!r}\n"
             )
             if newest[2] is not None:
                 families["card_status_timestamp_seconds"].append(
-                    f"{PREFIX}card_status_timestamp_seconds{{{ids}}} {newest[2]!r}\n"
+                    f"{PREFIX}card_status_timestamp_seconds{{{ids}}} {newest[2] - shift!r}\n"
                 )
 
 
