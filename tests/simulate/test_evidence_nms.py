@@ -92,3 +92,13 @@ def test_paging_counts_inventory_alarms_and_auth() -> None:
     assert cards[0]["cardPart"] == 2633 and cards[0]["cardSerial"] == 374
     assert alarms == []
     assert refused.status == 401 and bad_login.status == 401
+
+
+def test_filters_select_rows_like_the_simulator() -> None:
+    with evidence_nms() as nms:
+        token = _login(nms)
+        _, power = _call(nms, "GET", "measures/state?measureGroup=power&size=500", token=token)
+        _, osnr = _call(nms, "GET", "measures/state?measureGroup=OSNR&size=500", token=token)
+        _, active = _call(nms, "GET", "alarm/state?alarmIsActive=true&size=500", token=token)
+    assert [row["measureKey"] for row in power] == [7260, 7704, 7275, 7273]
+    assert osnr == [] and active == []

@@ -128,7 +128,26 @@ _ALARM_COUNT = {
 }
 
 
+def _filtered(rows: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
+    """Query filters on row fields, matched exactly and case-insensitively (as the simulator
+    does: the NMS's filter semantics are not documented); a null field matches nothing."""
+
+    def text(value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value).strip('"').lower()
+
+    wanted = {k: v.lower() for k, v in query.items() if k not in ("page", "size") and v != ""}
+    return [
+        row
+        for row in rows
+        if all(key in row and text(row[key]) == value for key, value in wanted.items())
+    ]
+
+
 def _page(rows: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
+    rows = _filtered(rows, query)
+
     def number(key: str, default: int) -> int:
         try:
             return int(query.get(key, default))

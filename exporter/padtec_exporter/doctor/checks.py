@@ -196,8 +196,10 @@ async def _endpoints(
             counts[endpoint] = body
             got = f"→ {msgspec.json.encode(body).decode()}"
         elif isinstance(body, list):
-            got = f"→ {len(body)} rows"
-            if endpoint == "measures/state" and not seen.first_measure_rows:
+            got = f"→ {len(body)} row{'' if len(body) == 1 else 's'}"
+            unfiltered = set(params) <= {"page", "size"}
+            if endpoint == "measures/state" and (unfiltered or not seen.first_measure_rows):
+                # Page 0 of the whole view (else of the first filter) shows shapes and paging.
                 seen.first_measure_rows = [row for row in body if isinstance(row, dict)]
         else:
             failed += 1
@@ -454,7 +456,7 @@ def _clock(report: NmsReport, nms: NmsConfig, server_now: datetime | None, seen:
     zones = zones_at(offset, server_now)
     data["zones"] = zones
     summary = (
-        f"NMS local time is {_offset_text(offset)} (Date header {server_now:%H:%M:%S}Z, "
+        f"NMS local time is {_offset_text(offset)} (Date header: {server_now:%H:%M:%S} UTC, "
         f"newest updatedAt {newest:%H:%M:%S})"
     )
     lines = [f"zones at {_offset_text(offset)} now: {', '.join(zones) or 'none'}"]
