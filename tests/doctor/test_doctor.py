@@ -7,13 +7,17 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 import yaml
 
 from padtec_exporter.config import ExporterConfig, config_from_data
 from padtec_exporter.doctor import NmsReport, examine
+from padtec_exporter.doctor.checks import zones_at
 from padtec_exporter.simulate import SimulatorConfig, SimulatorHandle, start_simulator
 from tests.support.evidence_nms import evidence_nms
 from tests.support.processes import free_port
@@ -108,16 +112,31 @@ async def test_a_capped_page_size_is_detected_and_suggested() -> None:
     assert report.collection_works
 
 
-async def test_a_local_zone_is_worked_out_and_a_wrong_configured_zone_flagged() -> None:
-    # Newfoundland: UTC-3:30 in December, a non-whole-hour offset.
-    async with simulator(timezone="America/St_Johns") as sim:
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "America/St_Johns",  # UTC-3:30 or -2:30 (DST): negative, not whole hours
+        "Asia/Kathmandu",  # UTC+5:45: positive, quarter hours
+        "Europe/Berlin",  # a DST zone: +1 or +2 depending on the day the test runs
+    ],
+)
+async def test_a_local_zone_is_worked_out_and_a_wrong_configured_zone_flagged(zone: str) -> None:
+    async with simulator(timezone=zone) as sim:
         report = await doctor(exporter_config(sim.url, timezone="UTC"))
+    expected = datetime.now(ZoneInfo(zone)).utcoffset()
+    assert expected is not None
     clock = by_name(report)["clock"]
-    assert clock.data["offset_seconds"] == -(3 * 3600 + 30 * 60)
-    assert "UTC-03:30" in clock.summary
-    assert "America/St_Johns" in clock.data["zones"]
+    assert clock.data["offset_seconds"] == int(expected.total_seconds())
+    assert zone in zones_at(expected, datetime.now(UTC), limit=1000)
     assert clock.status == "warn" and any("timezone: UTC" in line for line in clock.lines)
-    assert report.nms_settings["timezone"] == "America/St_Johns"
+    assert report.nms_settings["timezone"] in clock.data["zones"]
+
+
+async def test_a_configured_zone_that_agrees_is_ok() -> None:
+    async with simulator(timezone="America/St_Johns") as sim:
+        report = await doctor(exporter_config(sim.url, timezone="America/St_Johns"))
+    clock = by_name(report)["clock"]
+    assert clock.status == "ok" and "timezone" not in report.nms_settings
 
 
 async def test_unknown_measure_keys_get_a_units_snippet_that_the_config_accepts() -> None:

@@ -21,7 +21,7 @@ from padtec_exporter.config import config_from_data
 from padtec_exporter.nms import AuthError, NmsClient, NmsError, NmsMetrics, RequestFailed
 from padtec_exporter.nms.errors import TransportFailure
 from padtec_exporter.simulate import SimulatorConfig, SimulatorHandle, start_simulator
-from tests.nms.helpers import Sleeps
+from tests.nms.helpers import Sleeps, rows_page
 from tests.support.processes import free_port
 
 PASSWORD = "wrong-but-secret-password"
@@ -151,3 +151,15 @@ async def test_a_hung_nms_says_timeout_and_which_setting(simulator: SimulatorHan
     assert caught.value.reason == "timeout"
     assert line.startswith(f"GET {simulator.url}/v1/measures/count: timeout (ReadTimeout)")
     assert "read_timeout_seconds" in line
+
+
+async def test_an_html_page_instead_of_json_points_at_base_url(simulator: SimulatorHandle) -> None:
+    simulator.simulator.add_fault({"type": "malformed", "mode": "html"})
+    nms_client, _ = client(simulator.url, auth={"username": "admin", "password": "admin"})
+    page = {"page": "0", "size": "10"}
+    async with nms_client:
+        with pytest.raises(NmsError) as caught:
+            await nms_client.fetch_all("measures/state", page, rows_page)
+    line = str(caught.value)
+    assert line.startswith(f"GET {simulator.url}/v1/measures/state?")
+    assert "an HTML page, not JSON" in line and "point base_url at the Smart API" in line
