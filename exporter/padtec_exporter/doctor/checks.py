@@ -25,6 +25,7 @@ from padtec_exporter.model import MalformedPage, RowDecoder, UnitResolver
 from padtec_exporter.model.records import Alarm, Card, Measure
 from padtec_exporter.model.rows import RawMeasure
 from padtec_exporter.model.units import UNKNOWN_FAMILY
+from padtec_exporter.model.values import parse_bool
 from padtec_exporter.nms import AuthError, MalformedReply, NmsClient, NmsError, NmsMetrics, Page
 from padtec_exporter.nms.clock import estimate_offset, parse_local
 
@@ -492,9 +493,10 @@ def _card_status(report: NmsReport, seen: _Seen) -> None:
             continue
         if uid not in newest_by_card or stamp > newest_by_card[uid]:
             newest_by_card[uid] = stamp
-        if row.cardIsUp is False:
+        is_up = parse_bool(row.cardIsUp)  # the decoder's reading of the flag
+        if is_up is False:
             down_flag[uid] = True
-        elif row.cardIsUp is True:
+        elif is_up is True:
             down_flag.setdefault(uid, False)
     if not newest_by_card:
         report.add(Check("card status", "info", "no measure rows with a card and a timestamp"))
