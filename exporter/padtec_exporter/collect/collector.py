@@ -32,6 +32,8 @@ FAILURE = "failure"
 # failed at start-up must not leave the exporter unready for an hour).
 RETRY_AFTER_FAILURE_SECONDS = 15.0
 WATCH_SECONDS = 1.0  # how often a running tier's progress is checked
+# While measures name cards the inventory lacks, the inventory runs again this often at most.
+UNKNOWN_CARDS_INVENTORY_SECONDS = 60.0
 SUCCESS, INCOMPLETE = "success", "incomplete"
 # The */count endpoint of each full view, and how to read its answer.
 COUNTS: dict[str, tuple[str, Callable[[Any], int | None]]] = {
@@ -90,6 +92,7 @@ class NmsCollector:
         # Set when measures name a card the inventory lacks: the inventory runs early.
         self._inventory_wanted = asyncio.Event()
         self._running_since: dict[str, float] = {}  # tier → monotonic start of its run
+        self._inventory_at = time.monotonic()  # when the inventory last came in
         metrics.prepare(name, JOBS)
         for tier in JOBS:
             metrics.in_flight.labels(name, tier).set_function(self._in_flight_age(tier))
@@ -213,6 +216,7 @@ class NmsCollector:
             uid: card for uid, card in self.data.cards_from_measures.items() if uid not in by_uid
         }
         self._metrics.cards_from_measures.labels(self.name).set(len(known_now))
+        self._inventory_at = time.monotonic()
         self._publish(
             replace(
                 self.data,
@@ -295,13 +299,15 @@ class NmsCollector:
             if card is not None:
                 cards[uid] = card
                 added.append(uid)
+        since_inventory = time.monotonic() - self._inventory_at
+        if added or (cards and since_inventory > UNKNOWN_CARDS_INVENTORY_SECONDS):
+            self._inventory_wanted.set()
         if added:
             log.info(
                 "measures of cards the inventory does not list; exposed from the measure rows, "
                 "inventory brought forward",
                 extra={"fields": {"nms": self.name, "cards": sorted(added)[:20]}},
             )
-            self._inventory_wanted.set()
         self._metrics.cards_from_measures.labels(self.name).set(len(cards))
         return cards
 

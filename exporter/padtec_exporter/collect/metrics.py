@@ -75,6 +75,8 @@ class CollectMetrics:
         for tier in tiers:
             for result in ("success", "failure", "skipped", "incomplete"):
                 self.runs.labels(nms=nms, tier=tier, result=result)
+            self.incomplete.labels(nms, tier)
+        self.cards_from_measures.labels(nms).set(0)
 
     def forget(self, nms: str, tiers: list[str]) -> None:
         for tier in tiers:

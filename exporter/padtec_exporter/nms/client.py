@@ -173,8 +173,9 @@ class NmsClient:
             beyond = await self._request(
                 endpoint, {**params, "page": "1", "size": str(size)}, decode
             )
-            if beyond.raw_count > 0:
-                self._page_size = size = sweep.raw_rows
+            if beyond.raw_count > 0 and sweep.raw_rows < self._page_size:
+                # Views paged at once may all see the cap; the first to see it says so.
+                self._page_size = sweep.raw_rows
                 log.warning(
                     "nms serves fewer rows per page than asked; paging with its size",
                     extra={
@@ -182,11 +183,12 @@ class NmsClient:
                             "nms": self._name,
                             "endpoint": endpoint,
                             "asked": self._config.page_size,
-                            "served": size,
+                            "served": self._page_size,
                         }
                     },
                 )
-                sweep = await self._sweep(endpoint, params, decode, size)
+            if beyond.raw_count > 0:
+                sweep = await self._sweep(endpoint, params, decode, self._page_size)
         self._served_up_to = max(self._served_up_to, sweep.largest_page)
         return sweep
 
