@@ -93,6 +93,7 @@ class NmsCollector:
         self._inventory_wanted = asyncio.Event()
         self._running_since: dict[str, float] = {}  # tier → monotonic start of its run
         self._inventory_at = time.monotonic()  # when the inventory last came in
+        self._warned_no_date = False
         metrics.prepare(name, JOBS)
         for tier in JOBS:
             metrics.in_flight.labels(name, tier).set_function(self._in_flight_age(tier))
@@ -317,7 +318,15 @@ class NmsCollector:
         if not tracker.configured:
             newest = max((m.updated_at for m in rows if m.updated_at is not None), default=None)
             local = to_local_wall(newest) if newest is not None else None
-            if tracker.observe(self._client.server_time(), local):
+            server_now = self._client.server_time()
+            if server_now is None and local is not None and not self._warned_no_date:
+                self._warned_no_date = True
+                log.warning(
+                    "the NMS sends no usable Date header: its timestamps are read as UTC; "
+                    "set nms.timezone to the NMS server's zone",
+                    extra={"fields": {"nms": self.name}},
+                )
+            if tracker.observe(server_now, local):
                 offset = tracker.offset()
                 assert offset is not None  # observe() just set it
                 log.info(
