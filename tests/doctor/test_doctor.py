@@ -206,3 +206,15 @@ async def test_the_evidence_stand_in_zone_card_status_and_counts(tmp_path: Path)
     assert checks["api build"]["data"]["build"] == "2025-12"
     assert "NMS local time is UTC-04:00" in text
     assert "1 of 1 cards with fresh measures say cardIsUp false" in text
+
+
+async def test_a_refused_token_exits_non_zero_and_never_shows_the_token(tmp_path: Path) -> None:
+    token = "Token eyJhbGciOiJIUzI1NiJ9.not-a-valid-token-value"
+    async with simulator() as sim:
+        code, output = await run_cli(tmp_path, nms_entry(sim.url, auth={"token": token}), "--json")
+    assert code == 1, output
+    doc = json.loads(output)
+    auth = doc["nms"][0]["checks"][0]
+    assert auth["name"] == "auth" and auth["status"] == "fail"
+    assert "refused the token" in auth["summary"]
+    assert "not-a-valid-token-value" not in output
