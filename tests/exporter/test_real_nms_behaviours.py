@@ -49,6 +49,7 @@ def everything_exposed(truth: dict[str, Any]) -> Callable[[Samples], bool]:
         "Asia/Tokyo",  # positive
         "Asia/Kolkata",  # +05:30
         "America/New_York",  # a DST zone (its offset of today)
+        "Australia/Adelaide",  # a DST zone with half hours (+10:30 in summer)
     ],
 )
 async def test_with_no_timezone_configured_the_nms_clock_is_worked_out(zone: str) -> None:

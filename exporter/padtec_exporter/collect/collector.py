@@ -135,8 +135,10 @@ class NmsCollector:
                 await asyncio.sleep(pause)
                 continue
             self._inventory_wanted.clear()
-            with contextlib.suppress(TimeoutError):  # brought forward by unknown cards
-                await asyncio.wait_for(self._inventory_wanted.wait(), pause)
+            # Brought forward by unknown cards. asyncio.timeout, not wait_for (see run_job).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(pause):
+                    await self._inventory_wanted.wait()
 
     async def run_job(self, job: str, run: Job | None = None) -> bool:
         """One run of a job, timed and counted; never raises for NMS trouble.
