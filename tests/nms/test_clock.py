@@ -84,3 +84,19 @@ def test_a_configured_zone_wins() -> None:
     assert not tracker.observe(NOW, local_now("Asia/Tokyo"))
     assert tracker.offset(NOW) == timedelta(hours=-3)
     assert tracker.shift_seconds == 0.0  # the decoder converts with the zone itself
+
+
+def test_a_stale_nms_does_not_move_the_offset() -> None:
+    tracker = ClockTracker()
+    newest = local_now("America/Manaus")
+    assert tracker.observe(NOW, newest)
+    # The NMS stops refreshing: an hour later its newest timestamp has not moved. Its lag
+    # must not pass for a new offset (that would make every stale card look fresh).
+    assert not tracker.observe(NOW + timedelta(hours=1), newest)
+    assert tracker.offset() == timedelta(hours=-4)
+    # Fresh data again, e.g. after a DST change of the NMS's zone: the offset follows.
+    later = NOW + timedelta(hours=2)
+    assert tracker.observe(
+        later, (later - timedelta(seconds=20)).replace(tzinfo=None) - timedelta(hours=3)
+    )
+    assert tracker.offset() == timedelta(hours=-3)

@@ -100,6 +100,10 @@ class ClockTracker:
 
     zone_name: str | None = None
     estimated: timedelta | None = None
+    # The newest local timestamp of the last observation: while it does not move, the NMS
+    # serves no fresh data and its lag would pass for an offset change (a stale NMS must
+    # never make its cards look fresh).
+    last_newest: datetime | None = None
 
     @property
     def zone(self) -> ZoneInfo | None:
@@ -112,6 +116,9 @@ class ClockTracker:
     def observe(self, server_now_utc: datetime | None, newest_local: datetime | None) -> bool:
         if self.configured or server_now_utc is None or newest_local is None:
             return False
+        if self.estimated is not None and newest_local == self.last_newest:
+            return False
+        self.last_newest = newest_local
         offset = estimate_offset(server_now_utc, newest_local)
         if offset is None or offset == self.estimated:
             return False
