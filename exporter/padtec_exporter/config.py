@@ -78,10 +78,13 @@ class NmsConfig(Strict):
     api_prefix: str = "v1"
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     tls: TlsClientConfig = msgspec.field(default_factory=TlsClientConfig)
-    # Timestamps carry no zone; the NMS server's local zone is configured here.
-    timezone: str = "UTC"
+    # Timestamps carry no zone (the NMS server's local time). Unset: the offset is worked out
+    # from the HTTP Date header against the newest timestamps; set, this IANA zone wins.
+    timezone: str | None = None
     connect_timeout_seconds: float = 5.0
-    read_timeout_seconds: float = 30.0
+    # A hung NMS must show within one critical interval (30 s): the first attempt that times
+    # out sets padtec_nms_up 0 (pages take ~0.1 s; 10 s is slow, not merely busy).
+    read_timeout_seconds: float = 10.0
     page_size: int = 500
     max_pages: int = 10_000
     max_response_bytes: int = 64 * 1024 * 1024
@@ -119,6 +122,12 @@ class CollectConfig(Strict):
     )
     # A collection still running after this long is cancelled and counted as failed.
     timeout_seconds: float = 600.0
+    # A run that got no answer from the NMS for this long (well past read timeout x attempts)
+    # is stalled: cancelled, counted failed, logged, and the HTTP client is rebuilt.
+    stall_timeout_seconds: float = 120.0
+    # Cross-check full sweeps against inventory/count, measures/count and alarm/count (TOTAL,
+    # assumed to count active alarms): a short sweep is published as incomplete.
+    check_counts: bool = True
 
 
 class UnitRule(Strict):
@@ -270,10 +279,11 @@ def validate(config: ExporterConfig, source: str) -> None:
         url = urlsplit(nms.base_url)
         if url.scheme not in ("http", "https") or not url.netloc:
             fail(f"{at}.base_url", "expected an http:// or https:// URL")
-        try:
-            zoneinfo.ZoneInfo(nms.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            fail(f"{at}.timezone", "expected an IANA time zone such as 'America/Sao_Paulo'")
+        if nms.timezone is not None:
+            try:
+                zoneinfo.ZoneInfo(nms.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                fail(f"{at}.timezone", "expected an IANA time zone such as 'America/Sao_Paulo'")
         for key in ("page_size", "max_pages", "max_response_bytes", "max_concurrency"):
             if getattr(nms, key) < 1:
                 fail(f"{at}.{key}", "expected a positive integer")
@@ -291,6 +301,9 @@ def validate(config: ExporterConfig, source: str) -> None:
                 "expected token, token_file or token_env, or username with password "
                 "(password, password_file or password_env)",
             )
+    for key in ("timeout_seconds", "stall_timeout_seconds"):
+        if getattr(config.collect, key) <= 0:
+            fail(f"collect.{key}", "expected a positive number of seconds")
     for tier in ("inventory", "critical", "normal", "alarms"):
         if getattr(config.collect, tier).interval_seconds <= 0:
             fail(f"collect.{tier}.interval_seconds", "expected a positive number of seconds")

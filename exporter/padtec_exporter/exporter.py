@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge
 
@@ -31,12 +31,13 @@ from padtec_exporter.expose.server import ReadyState
 from padtec_exporter.expose.status import NmsStatus, family_counts, without_userinfo
 from padtec_exporter.model import RowDecoder, UnitResolver
 from padtec_exporter.nms import NmsClient, NmsMetrics
+from padtec_exporter.nms.clock import ClockTracker
 from padtec_exporter.registry import new_registry
 from padtec_exporter.web import serve_app
 
 log = logging.getLogger(__name__)
 
-TransportFactory = Callable[[NmsConfig], httpx.AsyncBaseTransport | None]
+TransportFactory = Callable[[NmsConfig], httpx2.AsyncBaseTransport | None]
 
 
 @dataclass
@@ -147,7 +148,13 @@ class Exporter:
             sentinels=frozenset(nms.sentinel_values),
         )
         collector = NmsCollector(
-            nms.name, client, decoder, self.config.collect, self._collect_metrics, self._published
+            nms.name,
+            client,
+            decoder,
+            self.config.collect,
+            self._collect_metrics,
+            self._published,
+            nms_clock=ClockTracker(nms.timezone),
         )
         task = asyncio.create_task(collector.run(), name=f"collect-{nms.name}")
         self._running[nms.name] = _Running(nms, collector, client, task)

@@ -19,7 +19,7 @@ _URL_SECRETS = re.compile(r"/bot[^/\s]+/")
 
 
 class UrlSecretFilter(logging.Filter):
-    """Redacts tokens that some APIs put in URLs from third-party log lines (httpx logs URLs)."""
+    """Redacts tokens that some APIs put in URLs from third-party log lines (httpx2 logs URLs)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -30,8 +30,8 @@ class UrlSecretFilter(logging.Filter):
 
 
 def protect_http_client_logs() -> None:
-    """Install UrlSecretFilter on httpx's logger (idempotent)."""
-    logger = logging.getLogger("httpx")
+    """Install UrlSecretFilter on httpx2's logger (idempotent)."""
+    logger = logging.getLogger("httpx2")
     if not any(isinstance(f, UrlSecretFilter) for f in logger.filters):
         logger.addFilter(UrlSecretFilter())
 
@@ -78,11 +78,11 @@ def setup_logging(fmt: str = "text", level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # httpx logs every request URL at INFO; keep it quiet (URLs carry no secrets, but noise).
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # httpcore (under httpx) and asyncio print dozens of lines per request at debug: --log.level
-    # debug is for the exporter's own lines (a run per job, NMS requests), not theirs.
-    for noisy in ("httpcore", "asyncio", "hpack", "charset_normalizer"):
+    # httpx2 logs every request URL at INFO; keep it quiet (URLs carry no secrets, but noise).
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    # httpcore2 (under httpx2) and asyncio print dozens of lines per request at debug: --log.level
+    # debug is for the exporter's own lines (a run per tier, NMS requests), not theirs.
+    for noisy in ("httpcore2", "httpcore", "asyncio", "hpack", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
     protect_http_client_logs()
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

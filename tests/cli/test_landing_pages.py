@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from padtec_exporter.notify import Bridge, BridgeConfig
 from padtec_exporter.notify.config import TelegramConfig
@@ -14,8 +14,8 @@ from padtec_exporter.web import serve_app
 from tests.support.processes import free_port
 
 
-async def page_of(app_runner_listen: str) -> httpx.Response:
-    async with httpx.AsyncClient(timeout=5) as http:
+async def page_of(app_runner_listen: str) -> httpx2.Response:
+    async with httpx2.AsyncClient(timeout=5) as http:
         return await http.get(f"http://{app_runner_listen}/")
 
 

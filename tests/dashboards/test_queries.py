@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import psycopg
 import pytest
 import yaml
@@ -329,7 +329,7 @@ async def feed_store(dsn: str) -> None:
                 }
             ],
         }
-        async with httpx.AsyncClient() as client:
+        async with httpx2.AsyncClient() as client:
             response = await client.post(
                 f"http://{listen}/api/v1/write", content=encode_write_request([(pump, samples)])
             )

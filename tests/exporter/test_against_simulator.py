@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
+import httpx2
 
 from tests.exporter.conftest import Stack, value
 
@@ -63,7 +63,7 @@ async def test_an_nms_outage_keeps_last_data_and_collection_resumes(stack: Stack
     )
     assert failures > 0
     last_success = value(
-        during, "padtec_collection_last_success_timestamp_seconds", nms="sim", job="critical"
+        during, "padtec_collection_last_success_timestamp_seconds", nms="sim", tier="critical"
     )
     assert last_success is not None
     await stack.clear_faults()
@@ -72,7 +72,10 @@ async def test_an_nms_outage_keeps_last_data_and_collection_resumes(stack: Stack
             value(s, "padtec_nms_up", nms="sim") == 1.0
             and (
                 value(
-                    s, "padtec_collection_last_success_timestamp_seconds", nms="sim", job="critical"
+                    s,
+                    "padtec_collection_last_success_timestamp_seconds",
+                    nms="sim",
+                    tier="critical",
                 )
                 or 0
             )
@@ -154,7 +157,7 @@ async def test_scrape_formats(stack: Stack) -> None:
     base = stack.metrics_url
     plain = await stack.http.get(base, headers={"Accept-Encoding": "identity"})
     assert plain.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    async with httpx.AsyncClient() as client:  # httpx decodes multi-member gzip
+    async with httpx2.AsyncClient() as client:  # httpx decodes multi-member gzip
         zipped = await client.get(base, headers={"Accept-Encoding": "gzip"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert "padtec_card_info{" in zipped.text

@@ -1,6 +1,7 @@
 import gzip
 import shutil
 import subprocess
+from dataclasses import replace
 from types import MappingProxyType
 
 import pytest
@@ -132,6 +133,7 @@ def test_cards_measures_and_alarms_are_rendered_with_their_labels() -> None:
     assert got["padtec_card_last_update_timestamp_seconds"][0][1] == 2000.0
     [(alarm_labels, one)] = got["padtec_nms_alarm_active"]  # duplicate rows → one series
     assert alarm_labels["alarm_name"] == 'Pin "below" the minimum\\threshold' and one == 1
+    assert "padtec_nms_alarm_start_timestamp_seconds" not in got  # no alarmStartDate: no series
     assert exposition.series == sum(len(v) for v in got.values())
     assert gzip.decompress(exposition.gzipped.complete(b"tail\n")) == exposition.text + b"tail\n"
 
@@ -198,3 +200,79 @@ def test_a_cached_render_equals_a_fresh_render_after_values_labels_and_series_ch
     # A series gone from the data is gone from the output (and from the cache) too.
     only_a = data([card("A#1"), card("B#2")], [measure("A#1", 7260, 3.0)])
     assert renderer.render([only_a]).text == Renderer().render([only_a]).text
+
+
+def test_active_alarms_expose_their_start_time_with_the_same_labels() -> None:
+    def alarm(name: str, started: float | None) -> Alarm:
+        return Alarm(
+            oid="7",
+            card_uid="A#1",
+            site="S",
+            name=name,
+            group="LOS",
+            severity="CRITICAL",
+            resource="",
+            port="",
+            is_active=True,
+            started_at=started,
+        )
+
+    alarms = (alarm("LOS", 1_700_000_300.0), alarm("LOS", 1_700_000_000.0), alarm("LOF", None))
+    got = samples(Renderer().render([data([card("A#1")], [], alarms)]).text)
+    active = {labels["alarm_name"]: labels for labels, _ in got["padtec_nms_alarm_active"]}
+    [(labels, started)] = got["padtec_nms_alarm_start_timestamp_seconds"]
+    assert labels == active["LOS"]
+    assert started == 1_700_000_000.0  # two rows of one alarm: the earliest start
+    assert set(active) == {"LOS", "LOF"}
+
+
+def test_timestamps_are_shifted_by_the_nms_clock_offset() -> None:
+    # No zone configured: records hold NMS local time read as UTC; an NMS at UTC-4 reads
+    # four hours behind, so the offset (-14400 s) is subtracted on the way out.
+    alarm = Alarm(
+        oid="1",
+        card_uid="A#1",
+        site="S",
+        name="LOS",
+        group="LOS",
+        severity="CRITICAL",
+        resource="",
+        port="",
+        is_active=True,
+        started_at=5000.0,
+    )
+    base = data([card("A#1")], [measure("A#1", 7260, 18.0, updated=10_000.0)], (alarm,))
+    got = samples(Renderer().render([replace(base, clock_shift_seconds=-14_400.0)]).text)
+    [(_, last_update)] = got["padtec_card_last_update_timestamp_seconds"]
+    [(_, status)] = got["padtec_card_status_timestamp_seconds"]
+    [(_, started)] = got["padtec_nms_alarm_start_timestamp_seconds"]
+    assert (last_update, status, started) == (24_400.0, 24_340.0, 19_400.0)
+
+
+def test_cards_known_only_from_their_measures_are_exposed() -> None:
+    newcomer = Card(
+        uid="TM1200G-SA#77",
+        site="S",
+        model="TM1200G-SA",
+        family="TRANSPONDER",
+        part="2631",
+        serial="77",
+        name="TM1200G-SA#77",
+        data_provider="172.30.0.21",
+        firmware="",
+        is_active=None,
+        updated_at=None,
+    )
+    base = data([card("A#1")], [measure("A#1", 7260, 18.0), measure("TM1200G-SA#77", 7260, 1.5)])
+    got = samples(
+        Renderer()
+        .render([replace(base, cards_from_measures=MappingProxyType({newcomer.uid: newcomer}))])
+        .text
+    )
+    assert {labels["card_uid"] for labels, _ in got["padtec_power_dbm"]} == {
+        "A#1",
+        "TM1200G-SA#77",
+    }
+    info = {labels["card_uid"]: labels for labels, _ in got["padtec_card_info"]}
+    assert info["TM1200G-SA#77"]["card_model"] == "TM1200G-SA"
+    assert info["TM1200G-SA#77"]["data_provider"] == "172.30.0.21"

@@ -198,3 +198,22 @@ def test_cards_and_alarms() -> None:
         ("Laser desligado (Line 2)", "MAJOR", True, "753114"),
         ("Laser desligado (Line 2)", "MAJOR", False, "753114"),
     ]
+
+
+def test_measure_rows_describe_their_card_for_cards_the_inventory_lacks() -> None:
+    from tests.support.evidence_nms import evidence_rows
+
+    decoder = RowDecoder(UnitResolver(), timezone=None)
+    measures, _ = decoder.measures(json.dumps(evidence_rows()).encode())
+    card = decoder.card_from_measures(measures[0].card_uid)
+    assert card is not None
+    assert (card.uid, card.model, card.family, card.part, card.serial) == (
+        "ROA1-HA-E29001-TR#374",
+        "ROA1-HA-E29001-TR",
+        "AMPLIFIER",
+        "2633",
+        "374",
+    )
+    assert (card.site, card.data_provider) == ("04 - INFORR-RNP-JNDA", "172.30.0.21")
+    decoder.retain([], card_uids=[])  # a full sweep without the card forgets it
+    assert decoder.card_from_measures("ROA1-HA-E29001-TR#374") is None

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import httpx
+import httpx2
 import pytest
 import respx
 
@@ -176,7 +177,7 @@ async def test_a_refused_login_is_an_auth_failure_without_the_password(
 async def test_an_unreachable_login_is_retried(nms: respx.MockRouter) -> None:
     nms["login"].mock(
         side_effect=[
-            httpx.ConnectError("refused"),
+            httpx2.ConnectError("refused"),
             httpx.Response(200, json={"token": "Token jwt-1"}),
         ]
     )

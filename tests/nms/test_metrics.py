@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 import httpx
+import httpx2
 import pytest
 import respx
 from prometheus_client import CollectorRegistry, generate_latest
@@ -37,8 +38,9 @@ async def busy_history(nms: respx.MockRouter) -> Harness:
         side_effect=[
             httpx.Response(401),
             httpx.Response(200, json=[1]),
+            httpx.Response(200, json=[]),  # page 1: the short first page was the end
             httpx.Response(429, headers={"Retry-After": "1"}),
-            httpx.ReadTimeout("slow"),
+            httpx2.ReadTimeout("slow"),
             httpx.Response(200, json=[]),
         ]
     )

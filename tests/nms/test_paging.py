@@ -48,10 +48,49 @@ async def test_an_empty_page_ends_a_view_whose_total_is_a_multiple_of_size(
     assert requested_pages(route) == [0, 1, 2, 3, 4]  # page 4 is the empty one
 
 
-async def test_a_single_short_page_costs_one_request(nms: respx.MockRouter) -> None:
+async def test_a_single_short_page_costs_one_request_once_no_cap_can_hide_behind_it(
+    nms: respx.MockRouter,
+) -> None:
     route = nms.get(STATE).mock(side_effect=view(total=1, size=2))
-    assert await Harness(max_concurrency=4).client.fetch_all("measures/state", {}, rows_page) == [0]
-    assert route.call_count == 1
+    client = Harness(max_concurrency=4).client
+    # The first short page is the largest the NMS ever served: page 1 is asked once to tell
+    # the end of the view from a cap on the page size.
+    assert await client.fetch_all("measures/state", {}, rows_page) == [0]
+    assert requested_pages(route) == [0, 1]
+    assert await client.fetch_all("measures/state", {}, rows_page) == [0]
+    assert route.call_count == 3  # known now: one request
+
+
+def capped(total: int, cap: int) -> Callable[[httpx.Request], httpx.Response]:
+    """An NMS that silently cuts ``size`` to ``cap`` (offsets follow the cut size)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        size = min(int(request.url.params["size"]), cap)
+        start = page_number(request) * size
+        return httpx.Response(200, json=list(range(start, min(start + size, total))))
+
+    return answer
+
+
+async def test_a_capped_page_size_is_detected_remembered_and_logged_once(
+    nms: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    route = nms.get(STATE).mock(side_effect=capped(total=23, cap=3))
+    h = Harness(page_size=10, max_concurrency=2)
+    assert await h.client.fetch_all("measures/state", {}, rows_page) == list(range(23))
+    assert h.client.page_size == 3
+    first = route.call_count
+    assert await h.client.fetch_all("measures/state", {}, rows_page) == list(range(23))
+    later = [call.request.url.params["size"] for call in route.calls][first:]
+    assert set(later) == {"3"}  # no probe, no size 10 any more
+    warnings = [r for r in caplog.records if "fewer rows per page" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].fields == {  # type: ignore[attr-defined]
+        "nms": "t",
+        "endpoint": "measures/state",
+        "asked": 10,
+        "served": 3,
+    }
 
 
 @pytest.mark.parametrize("total", [2, 7, 8, 9, 21])
@@ -191,7 +230,8 @@ async def test_a_chunked_body_is_cut_at_the_cap_while_streaming(nms: respx.MockR
 
 async def test_a_body_at_the_cap_is_accepted(nms: respx.MockRouter) -> None:
     body = b"[1]"
-    nms.get(STATE).respond(200, content=body)
+    nms.get(STATE, params={"page": "0"}).respond(200, content=body)
+    nms.get(STATE).respond(200, content=b"[]")
     h = Harness(max_response_bytes=len(body), auth={"token": "t"})
     rows = await h.client.fetch_all("measures/state", {}, rows_page)
     assert rows == [1]
@@ -216,7 +256,11 @@ async def test_a_malformed_page_is_retried_then_fails_as_malformed(nms: respx.Mo
 
 async def test_a_malformed_page_then_a_good_one_succeeds(nms: respx.MockRouter) -> None:
     nms.get(STATE).mock(
-        side_effect=[httpx.Response(200, text="<html>"), httpx.Response(200, json=[7])]
+        side_effect=[
+            httpx.Response(200, text="<html>"),
+            httpx.Response(200, json=[7]),
+            httpx.Response(200, json=[]),  # page 1: a short first page is the end, not a cap
+        ]
     )
     h = Harness()
     assert await h.client.fetch_all("measures/state", {}, rows_page) == [7]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
+import httpx2
 import pytest
 import respx
 
@@ -74,8 +75,8 @@ async def test_retries_end_in_request_failed_with_one_log_line(
 async def test_timeouts_and_connection_errors_are_retried(nms: respx.MockRouter) -> None:
     nms.get(STATE).mock(
         side_effect=[
-            httpx.ReadTimeout("slow"),
-            httpx.ConnectError("refused"),
+            httpx2.ReadTimeout("slow"),
+            httpx2.ConnectError("refused"),
             httpx.Response(200, json=[]),
         ]
     )

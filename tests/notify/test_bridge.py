@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from padtec_exporter.configfile import convert_struct
@@ -93,8 +93,8 @@ async def bridge_url(provider: WebhookSink, tmp_path: Path) -> AsyncIterator[str
         await runner.cleanup()
 
 
-async def post(url: str, body: Any) -> httpx.Response:
-    async with httpx.AsyncClient() as client:
+async def post(url: str, body: Any) -> httpx2.Response:
+    async with httpx2.AsyncClient() as client:
         return await client.post(url, content=json.dumps(body).encode())
 
 
@@ -144,7 +144,7 @@ async def test_rate_limit_per_recipient(bridge_url: str, provider: WebhookSink) 
         body = payload(severity="MAJOR", cards=(f"TM1200G-SA#{i}",))
         sent.append((await post(f"{bridge_url}/alert/sms", body)).json()["sent"])
     assert sent == [1, 1, 1, 0, 0]  # burst 3, then one a minute
-    async with httpx.AsyncClient() as client:
+    async with httpx2.AsyncClient() as client:
         metrics = (await client.get(f"{bridge_url}/metrics")).text
     assert 'padtec_notify_messages_total{channel="sms",result="rate_limited"} 2.0' in metrics
 
@@ -166,7 +166,7 @@ async def test_garbage_is_refused_and_secrets_never_leak(
     assert (await post(f"{bridge_url}/alert/sms", {"alerts": "nope"})).status_code == 400
     provider.status = 500
     await post(f"{bridge_url}/alert/telegram", payload())
-    async with httpx.AsyncClient() as client:
+    async with httpx2.AsyncClient() as client:
         metrics = (await client.get(f"{bridge_url}/metrics")).text
     for secret in (TOKEN, BOT):
         assert secret not in caplog.text and secret not in metrics

@@ -10,7 +10,7 @@ import socket
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.processes import ManagedProcess
@@ -32,7 +32,7 @@ def test_a_scrape_in_flight_is_finished_before_the_exporter_exits(tmp_path: Path
         port = demo.port
         demo.process.wait_http(f"http://127.0.0.1:{port}/readyz", timeout=60)
         deadline = time.monotonic() + 30
-        while "padtec_power_dbm{" not in httpx.get(f"http://127.0.0.1:{port}/metrics").text:
+        while "padtec_power_dbm{" not in httpx2.get(f"http://127.0.0.1:{port}/metrics").text:
             assert time.monotonic() < deadline, "no measures"
             time.sleep(0.2)
         # A slow reader with a tiny receive window keeps the response (~1.5 MB) in flight.
@@ -68,7 +68,7 @@ def test_sigterm_while_the_nms_hangs_exits_at_once(tmp_path: Path) -> None:
         running_simulator(tmp_path, "--sites", "2", "--cards-per-site", "3") as sim,
         running_exporter(tmp_path, sim.url, critical=0.5, normal=0.5, alarms=0.5) as exporter,
     ):
-        httpx.post(f"{sim.control_url}/faults", json={"type": "outage", "mode": "hang"})
+        httpx2.post(f"{sim.control_url}/faults", json={"type": "outage", "mode": "hang"})
         time.sleep(1.5)  # collections are now waiting on replies that never come
         started = time.monotonic()
         exporter.process.signal(signal.SIGTERM)

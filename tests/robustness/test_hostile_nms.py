@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 import yaml
 from aiohttp import ClientSession, web
@@ -106,7 +106,7 @@ class Rig:
     proxy: Proxy
     metrics_url: str
     exporter: ManagedProcess
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
 
     async def scrape(self) -> tuple[str, dict[str, list[tuple[dict[str, str], float]]]]:
         response = await self.http.get(self.metrics_url)
@@ -184,7 +184,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     exporter = ManagedProcess("exporter", cli_command("serve", "--config", str(path)), tmp_path)
     try:
         await asyncio.to_thread(exporter.wait_http, f"http://{listen}/readyz")
-        async with httpx.AsyncClient(timeout=5.0) as http:
+        async with httpx2.AsyncClient(timeout=5.0) as http:
             yield Rig(proxy, f"http://{listen}/metrics", exporter, http)
     finally:
         code = exporter.stop()
@@ -223,7 +223,7 @@ def failed_more(samples: Samples, *, reason: str, before: float) -> bool:
 
 
 def succeeded_more(samples: Samples, *, done: float) -> bool:
-    return total(samples, "padtec_collection_runs_total", job="normal", result="success") > done
+    return total(samples, "padtec_collection_runs_total", tier="normal", result="success") > done
 
 
 FAILING_MODES = [
@@ -252,7 +252,7 @@ async def test_every_hostile_reply_is_survived_counted_and_the_last_data_kept(ri
         assert measure_series(samples) == series, mode
         assert total(samples, "padtec_card_info") == cards, mode
         rig.proxy.mode = "honest"
-        done = total(samples, "padtec_collection_runs_total", job="normal", result="success")
+        done = total(samples, "padtec_collection_runs_total", tier="normal", result="success")
         await rig.wait_for(
             f"recovery after {mode}",
             partial(succeeded_more, done=done),

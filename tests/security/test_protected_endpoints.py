@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from padtec_exporter.exporter import Exporter
@@ -43,7 +43,7 @@ async def tls_exporter(tls: Tls) -> AsyncIterator[str]:
 
 
 async def test_tls_scrape_with_basic_auth(tls_exporter: str, tls: Tls) -> None:
-    async with httpx.AsyncClient(
+    async with httpx2.AsyncClient(
         verify=ssl.create_default_context(cafile=str(tls.ca_file)), auth=(USER, PASSWORD)
     ) as client:
         for _ in range(50):
@@ -55,7 +55,7 @@ async def test_tls_scrape_with_basic_auth(tls_exporter: str, tls: Tls) -> None:
 
 async def test_wrong_or_missing_password_gets_401(tls_exporter: str, tls: Tls) -> None:
     context = ssl.create_default_context(cafile=str(tls.ca_file))
-    async with httpx.AsyncClient(verify=context) as client:
+    async with httpx2.AsyncClient(verify=context) as client:
         missing = await client.get(f"https://{tls_exporter}/metrics")
         wrong = await client.get(f"https://{tls_exporter}/metrics", auth=(USER, "nope"))
     assert missing.status_code == wrong.status_code == 401
@@ -63,20 +63,20 @@ async def test_wrong_or_missing_password_gets_401(tls_exporter: str, tls: Tls) -
 
 
 async def test_plain_http_is_refused_when_tls_is_on(tls_exporter: str) -> None:
-    async with httpx.AsyncClient() as client:
-        with pytest.raises(httpx.HTTPError):
+    async with httpx2.AsyncClient() as client:
+        with pytest.raises(httpx2.HTTPError):
             await client.get(f"http://{tls_exporter}/metrics", auth=(USER, PASSWORD))
 
 
 async def test_client_certificate_required(tls: Tls) -> None:
     async for listen in exporter_with(tls.mtls):
         bare = ssl.create_default_context(cafile=str(tls.ca_file))
-        async with httpx.AsyncClient(verify=bare) as client:
-            with pytest.raises(httpx.HTTPError):
+        async with httpx2.AsyncClient(verify=bare) as client:
+            with pytest.raises(httpx2.HTTPError):
                 await client.get(f"https://{listen}/healthz")
         with_cert = ssl.create_default_context(cafile=str(tls.ca_file))
         with_cert.load_cert_chain(str(tls.client_cert), str(tls.client_key))
-        async with httpx.AsyncClient(verify=with_cert) as client:
+        async with httpx2.AsyncClient(verify=with_cert) as client:
             assert (await client.get(f"https://{listen}/healthz")).status_code == 200
 
 

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 import yaml
 
@@ -42,7 +42,7 @@ def leaks(*texts: str) -> list[str]:
 
 
 def get(url: str, **kwargs: object) -> str:
-    response = httpx.get(url, timeout=10, **kwargs)  # type: ignore[arg-type]
+    response = httpx2.get(url, timeout=10, **kwargs)  # type: ignore[arg-type]
     return f"{response.status_code} {response.headers} {response.text}"
 
 
@@ -54,8 +54,8 @@ def wait_until(probe: str, predicate: object, proc: ManagedProcess, timeout: flo
     while time.monotonic() < deadline:
         assert proc.alive(), proc.log()[-3000:]
         try:
-            text = httpx.get(probe, timeout=5).text
-        except httpx.HTTPError:
+            text = httpx2.get(probe, timeout=5).text
+        except httpx2.HTTPError:
             text = ""
         if callable(predicate) and predicate(text):
             return text
@@ -176,7 +176,7 @@ def test_serve_and_simulate_never_show_the_nms_credentials(
         )
         # Tokens now expire every second: the login NMS logs in again and again, the static
         # token is re-read and refused.
-        httpx.post(f"{sim}/control/faults", json={"type": "token_expiry", "every_seconds": 1})
+        httpx2.post(f"{sim}/control/faults", json={"type": "token_expiry", "every_seconds": 1})
         metrics = wait_until(
             f"{listen}/metrics",
             lambda text: bool(
@@ -189,7 +189,7 @@ def test_serve_and_simulate_never_show_the_nms_credentials(
         seen.append(get(f"{listen}/metrics", headers={"Accept": "application/openmetrics-text"}))
         # A reload with a broken config is refused with an error message.
         config.write_text(config.read_text().replace("password_file", "pasword_file", 1))
-        reload = httpx.post(f"{listen}/-/reload", timeout=10)
+        reload = httpx2.post(f"{listen}/-/reload", timeout=10)
         assert reload.status_code >= 400
         seen.append(reload.text)
         seen += [get(f"{sim}/control/truth"), get(f"{sim}/control/faults")]
@@ -243,13 +243,13 @@ def test_store_never_shows_the_database_password(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         store.wait_http(f"{url}/healthz")
-        write = httpx.post(
+        write = httpx2.post(
             f"{url}/api/v1/write",
             content=b"\x00not snappy",
             headers={"Content-Encoding": "snappy"},
             timeout=10,
         )
-        alert = httpx.post(f"{url}/api/v1/alerts", json={"alerts": []}, timeout=10)
+        alert = httpx2.post(f"{url}/api/v1/alerts", json={"alerts": []}, timeout=10)
         seen = [
             f"{write.status_code} {write.text}",
             f"{alert.status_code} {alert.text}",
@@ -324,7 +324,7 @@ def test_notify_bridge_never_shows_provider_tokens(
     try:
         bridge.wait_http(f"{url}/healthz")
         replies = [
-            httpx.post(f"{url}/alert/{ch}", json=alert, timeout=10) for ch in ("sms", "telegram")
+            httpx2.post(f"{url}/alert/{ch}", json=alert, timeout=10) for ch in ("sms", "telegram")
         ]
         assert [r.status_code for r in replies] == [503, 503]  # provider down: AM retries
         seen = [r.text for r in replies] + [get(f"{url}/metrics"), get(f"{url}/healthz")]

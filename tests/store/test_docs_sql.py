@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import httpx2
 import pytest
 
 from padtec_exporter.simulate.network import generate
@@ -45,7 +45,7 @@ async def feed(receiver: Receiver) -> None:
     assert (await post(receiver.url, body)).status_code == 204
     alert = webhook("firing", card=DOWN_CARD)
     alert["alerts"][0]["startsAt"] = (NOW - timedelta(days=3)).isoformat()  # type: ignore[index]
-    async with httpx.AsyncClient() as client:
+    async with httpx2.AsyncClient() as client:
         response = await client.post(f"{receiver.url}/api/v1/alerts", json=alert)
         assert response.status_code == 200
     await receiver.service.run_jobs(NOW + timedelta(days=1))  # today complete: daily rows too

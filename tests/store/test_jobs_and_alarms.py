@@ -8,7 +8,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
+import httpx2
 import psycopg
 import pytest
 
@@ -135,7 +135,7 @@ def webhook(status: str, card: str = "ROA1-HA-E29001-TR#374") -> dict[str, objec
 
 
 async def test_alarm_history_active_then_cleared(receiver: Receiver, dsn: str) -> None:
-    async with httpx.AsyncClient() as client:
+    async with httpx2.AsyncClient() as client:
         assert (
             await client.post(f"{receiver.url}/api/v1/alerts", json=webhook("firing"))
         ).status_code == 200
@@ -191,7 +191,7 @@ async def test_a_silence_acknowledges_the_alarm(
 ) -> None:
     config = tmp_path / "am.yml"
     config.write_text("route: {receiver: none}\nreceivers: [{name: none}]\n")
-    async with httpx.AsyncClient() as client:
+    async with httpx2.AsyncClient() as client:
         await client.post(f"{receiver.url}/api/v1/alerts", json=webhook("firing"))
         await client.post(
             f"{receiver.url}/api/v1/alerts",

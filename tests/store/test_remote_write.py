@@ -7,7 +7,7 @@ import struct
 import time
 
 import cramjam
-import httpx
+import httpx2
 import psycopg
 import pytest
 
@@ -70,8 +70,8 @@ def payload(offset_ms: int = 0) -> bytes:
     )
 
 
-async def post(url: str, body: bytes) -> httpx.Response:
-    async with httpx.AsyncClient() as client:
+async def post(url: str, body: bytes) -> httpx2.Response:
+    async with httpx2.AsyncClient() as client:
         return await client.post(
             f"{url}/api/v1/write",
             content=body,
@@ -248,7 +248,7 @@ async def test_slow_database_means_503_before_prometheus_gives_up(dsn: str) -> N
 async def test_data_is_committed_even_after_a_readiness_probe(receiver: Receiver, dsn: str) -> None:
     # Regression: /readyz used a pooled connection outside a transaction block, which left it
     # inside an implicit transaction; writes through it were acknowledged but never committed.
-    async with httpx.AsyncClient() as client:
+    async with httpx2.AsyncClient() as client:
         for _ in range(8):  # touch every pooled connection
             assert (await client.get(f"{receiver.url}/readyz")).status_code == 200
     for offset in range(0, 8 * 60_000, 60_000):

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
+import httpx2
 from prometheus_client.parser import text_string_to_metric_families
 
 from padtec_exporter.config import config_from_data
@@ -48,7 +48,7 @@ async def demo_exposition(faults: Sequence[dict[str, Any]] = ()) -> list[Series]
     )
     control = handle.url.removesuffix("/nms-api") + "/control"
     try:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx2.AsyncClient(timeout=10) as http:
             for fault in faults:
                 (await http.post(f"{control}/faults", json=fault)).raise_for_status()
             await exporter.start()

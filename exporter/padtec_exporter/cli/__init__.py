@@ -12,6 +12,7 @@ import click
 from padtec_exporter import __version__
 from padtec_exporter.cli.check_config import command as check_config_command
 from padtec_exporter.cli.demo import command as demo_command
+from padtec_exporter.cli.doctor import command as doctor_command
 from padtec_exporter.cli.generate_rules import command as generate_rules_command
 from padtec_exporter.cli.notify_bridge import command as notify_bridge_command
 from padtec_exporter.cli.serve import command as serve_command
@@ -35,6 +36,7 @@ def main() -> None:
 main.add_command(version_command)
 main.add_command(serve_command)
 main.add_command(check_config_command)
+main.add_command(doctor_command)
 main.add_command(demo_command)
 main.add_command(simulate_command)
 main.add_command(generate_rules_command)

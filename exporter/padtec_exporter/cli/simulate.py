@@ -52,6 +52,15 @@ log = logging.getLogger(__name__)
 )
 @click.option("--scenario", type=click.Path(dir_okay=False), help="Fault scenario YAML.")
 @click.option("--api-build", type=click.Choice(["2025-12", "2025-02"]), help="Row shapes.")
+@click.option("--timezone", help="Zone of the zone-less timestamps (default UTC).")
+@click.option(
+    "--max-page-size", type=click.IntRange(min=1), help="Larger sizes are cut to this, silently."
+)
+@click.option(
+    "--close-connections/--keep-alive",
+    default=None,
+    help="Close the connection after every response, as HTTP/1.0 servers and proxies do.",
+)
 @web_config_option("the control endpoint (the NMS API keeps its token auth)")
 @logging_options
 def command(

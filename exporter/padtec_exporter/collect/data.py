@@ -22,3 +22,8 @@ class NmsData:
     fetched_at: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     alarms: tuple[Alarm, ...] = ()
     inventory_ok: bool = False
+    # Cards whose measures came before their inventory row: described by the measure rows.
+    cards_from_measures: Mapping[str, Card] = field(default_factory=lambda: MappingProxyType({}))
+    # Seconds to subtract from record timestamps to get Unix time: the NMS's UTC offset when
+    # it was worked out from its replies (records then hold local time read as UTC), else 0.
+    clock_shift_seconds: float = 0.0

@@ -53,7 +53,7 @@ class RunLog:
         state.last_run_at, state.last_ok, state.last_duration_seconds = now, ok, seconds
         state.window_runs += 1
         state.window_seconds += seconds
-        fields: dict[str, object] = {"nms": self.nms, "job": job}
+        fields: dict[str, object] = {"nms": self.nms, "tier": job}
         if ok:
             state.last_success_at = now
             if state.streak:
@@ -96,7 +96,7 @@ class RunLog:
             extra={
                 "fields": {
                     "nms": self.nms,
-                    "job": job,
+                    "tier": job,
                     "runs": state.window_runs,
                     "failed": state.window_failures,
                     "avg_seconds": round(state.window_seconds / state.window_runs, 3),

@@ -29,6 +29,7 @@ CARD_FAMILIES: dict[str, str] = {
     "(cardUpdate).",
     "card_last_update_timestamp_seconds": "Unix time of the newest measure update of the card.",
     "nms_alarm_active": "Alarms the equipment raises, as reported active by the NMS; always 1.",
+    "nms_alarm_start_timestamp_seconds": "Unix time an active NMS alarm started (alarmStartDate).",
 }
 
 
@@ -139,6 +140,9 @@ class Renderer:
         emitted: set[str] = set()  # two uids must never yield one series twice
         duplicates = 0
         cards = data.cards
+        if data.cards_from_measures:  # cards the inventory does not list yet
+            cards = {**data.cards_from_measures, **cards}
+        shift = data.clock_shift_seconds  # records hold NMS local time read as UTC
         # card uid → (newest updatedAt, cardIsUp of that row, cardUpdate of that row)
         newest: dict[str, tuple[float, bool | None, float | None]] = {}
         last = self._lines.get(data.name, {}).get
@@ -147,7 +151,7 @@ class Renderer:
         for uid, measure in data.measures.items():
             card_uid = measure.card_uid
             if card_uid not in cards:
-                continue  # new cards appear with the next inventory; removed ones vanish
+                continue  # a row without card fields and not in the inventory
             cached = last(uid)
             if cached is None or cached[0] is not measure:
                 # Keep the new record, not the old one: the cache must not hold a second
@@ -175,16 +179,32 @@ class Renderer:
                 if previous is None or updated > previous[0]:
                     newest[card_uid] = (updated, measure.card_is_up, measure.card_status_at)
         for card in cards.values():
-            self._render_card(nms, card, newest.get(card.uid), families)
-        alarm_lines = dict.fromkeys(
-            f'{PREFIX}nms_alarm_active{{nms="{nms}",site="{escape(a.site)}",'
-            f'card_uid="{escape(a.card_uid)}",alarm_name="{escape(a.name)}",'
-            f'alarm_group="{escape(a.group)}",severity="{escape(a.severity)}",'
-            f'resource="{escape(a.resource)}",port="{escape(a.port)}"}} 1\n'
-            for a in data.alarms
-        )
-        families["nms_alarm_active"].extend(alarm_lines)
+            self._render_card(nms, card, newest.get(card.uid), families, shift)
+        self._render_alarms(nms, data, families, shift)
         return duplicates
+
+    @staticmethod
+    def _render_alarms(
+        nms: str, data: NmsData, families: dict[str, list[str]], shift: float = 0.0
+    ) -> None:
+        # Rows repeating an alarm's labels are one series; its start is the earliest row's.
+        started: dict[str, float | None] = {}
+        for a in data.alarms:
+            labels = (
+                f'{{nms="{nms}",site="{escape(a.site)}",'
+                f'card_uid="{escape(a.card_uid)}",alarm_name="{escape(a.name)}",'
+                f'alarm_group="{escape(a.group)}",severity="{escape(a.severity)}",'
+                f'resource="{escape(a.resource)}",port="{escape(a.port)}"}}'
+            )
+            known = started.get(labels)
+            at = a.started_at - shift if a.started_at is not None else None
+            if labels not in started or (at is not None and (known is None or at < known)):
+                started[labels] = at
+        active, start = families["nms_alarm_active"], families["nms_alarm_start_timestamp_seconds"]
+        for labels, at in started.items():
+            active.append(f"{PREFIX}nms_alarm_active{labels} 1\n")
+            if at is not None:
+                start.append(f"{PREFIX}nms_alarm_start_timestamp_seconds{labels} {at!r}\n")
 
     @staticmethod
     def _render_card(
@@ -192,6 +212,7 @@ class Renderer:
         card: Card,
         newest: tuple[float, bool | None, float | None] | None,
         families: dict[str, list[str]],
+        shift: float = 0.0,
     ) -> None:
         ids = f'nms="{nms}",site="{escape(card.site)}",card_uid="{escape(card.uid)}"'
         families["card_info"].append(
@@ -205,11 +226,11 @@ class Renderer:
             families["card_up"].append(f"{PREFIX}card_up{{{ids}}} {int(is_up)}\n")
         if newest is not None:
             families["card_last_update_timestamp_seconds"].append(
-                f"{PREFIX}card_last_update_timestamp_seconds{{{ids}}} {newest[0]!r}\n"
+                f"{PREFIX}card_last_update_timestamp_seconds{{{ids}}} {newest[0] - shift!r}\n"
             )
             if newest[2] is not None:
                 families["card_status_timestamp_seconds"].append(
-                    f"{PREFIX}card_status_timestamp_seconds{{{ids}}} {newest[2]!r}\n"
+                    f"{PREFIX}card_status_timestamp_seconds{{{ids}}} {newest[2] - shift!r}\n"
                 )
 
 

@@ -59,12 +59,14 @@ class RowDecoder:
     def __init__(
         self,
         units: UnitResolver,
-        timezone: str = "UTC",
+        timezone: str | None = "UTC",
         on_invalid: InvalidCounter | None = None,
         sentinels: frozenset[float] = frozenset(),
     ) -> None:
         self._units = units
-        self._timestamp = TimestampParser(timezone)
+        # No zone: timestamps are read as UTC ("wall seconds") and shifted by the NMS clock
+        # offset when exposed (nms/clock.py), which is only known after the first sweep.
+        self._timestamp = TimestampParser(timezone or "UTC")
         self._on_invalid = on_invalid or (lambda resource, reason: None)
         self._sentinels = sentinels
         self._fast: dict[type, msgspec.json.Decoder[Any]] = {
@@ -77,12 +79,23 @@ class RowDecoder:
         # of each site, card uid, measure name, port and group.
         self._strings: dict[str, str] = {}
         self._ints: dict[int, int] = {}  # measure keys: ints above 256 are new objects each
+        # The card fields every measure row carries, per card uid: a card the inventory does
+        # not know yet is exposed from them rather than dropped.
+        self._measure_cards: dict[str, Card] = {}
 
-    def retain(self, uids: Collection[str]) -> None:
-        """Forget the series not in ``uids`` (those of the last full sweep)."""
+    def retain(self, uids: Collection[str], card_uids: Collection[str] = ()) -> None:
+        """Forget the series not in ``uids`` (those of the last full sweep) and the card
+        fields of cards not in ``card_uids``."""
         if len(self._series) > len(uids):
             known = self._series
             self._series = {uid: known[uid] for uid in uids if uid in known}
+        if len(self._measure_cards) > len(card_uids):
+            cards = self._measure_cards
+            self._measure_cards = {uid: cards[uid] for uid in card_uids if uid in cards}
+
+    def card_from_measures(self, card_uid: str) -> Card | None:
+        """The card as its measure rows describe it (model, part, serial, site, provider)."""
+        return self._measure_cards.get(card_uid)
 
     # -- pages ---------------------------------------------------------------------------
     def cards(self, body: bytes) -> tuple[list[Card], int]:
@@ -264,7 +277,24 @@ class RowDecoder:
         )
         if cache_as is not None and _cacheable(row):
             self._remember(cache_as, row, measure, scale)
+        if measure.card_uid not in self._measure_cards:
+            self._measure_cards[measure.card_uid] = self._card_of(row, measure)
         return measure
+
+    def _card_of(self, row: RawMeasure, measure: Measure) -> Card:
+        return Card(
+            uid=measure.card_uid,
+            site=measure.site,
+            model=text(row.cardModel),
+            family=text(row.cardFamily).upper(),
+            part=text(row.cardPart),
+            serial=text(row.cardSerial),
+            name=measure.card_uid,
+            data_provider=text(row.locationDataprovider),
+            firmware="",  # not in measure rows
+            is_active=None,
+            updated_at=None,
+        )
 
     def _remember(self, uid: str, row: RawMeasure, measure: Measure, scale: float) -> None:
         # The label strings of the ident are the pooled ones the record holds, so the cache

@@ -31,6 +31,11 @@ class RawMeasure(msgspec.Struct, gc=False):
     measureUid: Scalar = None
     cardUid: Scalar = None
     cardFamily: Scalar = None
+    # The card's own fields, for cards the inventory does not know yet.
+    cardModel: Scalar = None
+    cardPart: Scalar = None
+    cardSerial: Scalar = None
+    locationDataprovider: Scalar = None
     cardIsUp: Scalar = None
     cardUpdate: Scalar = None
     locationSite: Scalar = None

@@ -6,14 +6,16 @@ It knows HTTP and paging, nothing of what rows mean: callers pass a decoder per 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
-import httpx
+import httpx2
 import msgspec
 from tenacity import RetryCallState
 
@@ -21,21 +23,24 @@ from padtec_exporter.config import NmsConfig
 from padtec_exporter.configfile import ConfigError
 from padtec_exporter.nms.auth import Token, TokenSource
 from padtec_exporter.nms.breaker import CircuitBreaker
+from padtec_exporter.nms.clock import parse_http_date
 from padtec_exporter.nms.errors import (
     AuthError,
     BreakerOpenError,
     MalformedReply,
     NmsError,
     PagingError,
-    RateLimited,
-    RequestFailed,
     ResponseTooLarge,
-    ServerError,
     TokenUnavailable,
     TransportFailure,
+    login_failure,
+    malformed_reply,
+    status_failure,
+    token_refused,
+    transport_failure,
 )
 from padtec_exporter.nms.metrics import NmsMetrics
-from padtec_exporter.nms.paging import Decoder, FetchedPage, fetch_pages
+from padtec_exporter.nms.paging import Decoder, FetchedPage, Sweep, fetch_pages
 from padtec_exporter.nms.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -49,8 +54,10 @@ REFUSED = (401, 403)  # a 403 was seen for CSRF: any 403 is treated as a refused
 @dataclass(frozen=True)
 class Reply:
     status: int
-    headers: httpx.Headers
+    headers: httpx2.Headers
     body: bytes
+    method: str = "GET"
+    url: str = ""  # the URL tried, named by every error line (errors.py words them)
 
 
 @dataclass
@@ -67,7 +74,7 @@ class NmsClient:
         config: NmsConfig,
         metrics: NmsMetrics,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -76,18 +83,18 @@ class NmsClient:
         self._record = metrics.recorder(config.name)
         self._sleep = sleep
         self._base = _api_base(config)
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                config.read_timeout_seconds, connect=config.connect_timeout_seconds
-            ),
-            verify=_tls_verification(config),
-            transport=transport,
-            follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=config.max_concurrency,
-                max_keepalive_connections=config.max_concurrency,
-            ),
-        )
+        self._transport = transport
+        self._http = self._new_http()
+        # The page size in use: the configured one until the NMS shows a smaller cap.
+        self._page_size = config.page_size
+        # The most rows the NMS served in one page: a short first page at or below it is the
+        # end of its view, not a cap (no probe needed).
+        self._served_up_to = 0
+        # The Date header of the latest reply and when it came (monotonic): the NMS's clock.
+        self._server_date: tuple[str, float] | None = None
+        # When the NMS last answered anything (monotonic): the collectors' progress signal.
+        self.last_response_at = time.monotonic()
+        self._reachable = True  # the first failed attempt of an outage logs one line
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self._tokens = TokenSource(config.auth, self._login, on_renewal=self._record.renewal)
         self._retry = RetryPolicy(config.retry)
@@ -104,13 +111,90 @@ class NmsClient:
     async def close(self) -> None:
         await self._http.aclose()
 
+    def _new_http(self) -> httpx2.AsyncClient:
+        config = self._config
+        return httpx2.AsyncClient(
+            timeout=httpx2.Timeout(
+                config.read_timeout_seconds, connect=config.connect_timeout_seconds
+            ),
+            verify=_tls_verification(config),
+            transport=self._transport,
+            follow_redirects=False,
+            limits=httpx2.Limits(
+                max_connections=config.max_concurrency,
+                max_keepalive_connections=config.max_concurrency,
+            ),
+        )
+
+    async def reset(self) -> None:
+        """A fresh HTTP client (new pool, new connections): the safety net after a stalled
+        run. Requests still in flight on the old one fail and are retried on the new one."""
+        old, self._http = self._http, self._new_http()
+        with contextlib.suppress(Exception):  # a wedged pool must not wedge the reset too
+            async with asyncio.timeout(5.0):
+                await old.aclose()
+        log.warning("nms http client rebuilt", extra={"fields": {"nms": self._name}})
+
+    @property
+    def page_size(self) -> int:
+        """The page size in use (below the configured one once the NMS showed a cap)."""
+        return self._page_size
+
+    def server_time(self) -> datetime | None:
+        """The NMS's clock now (UTC), from the Date header of its latest reply."""
+        if self._server_date is None:
+            return None
+        raw, received = self._server_date
+        at = parse_http_date(raw)
+        if at is None:
+            return None
+        return at + timedelta(seconds=time.monotonic() - received)
+
     # -- public API ------------------------------------------------------------------------
     async def fetch_all(
         self, endpoint: str, params: Mapping[str, str], decode: Decoder[T]
     ) -> list[T]:
         """Every page of a state view, rows in page order (see ``paging``)."""
-        size = self._config.page_size
+        return (await self.fetch_sweep(endpoint, params, decode)).rows
 
+    async def fetch_sweep(
+        self, endpoint: str, params: Mapping[str, str], decode: Decoder[T]
+    ) -> Sweep[T]:
+        """Every page of a state view, and how many rows the NMS served.
+
+        An NMS may cut ``size`` to a smaller maximum silently: its first page is then short
+        though more rows follow. A short first page larger than any page served so far is
+        checked with one request for page 1; rows there mean a cap, which is remembered (and
+        logged once) and the view is fetched again with the size the NMS serves.
+        """
+        size = self._page_size
+        sweep = await self._sweep(endpoint, params, decode, size)
+        if sweep.pages == 1 and self._served_up_to < sweep.raw_rows < size:
+            beyond = await self._request(
+                endpoint, {**params, "page": "1", "size": str(size)}, decode
+            )
+            if beyond.raw_count > 0 and sweep.raw_rows < self._page_size:
+                # Views paged at once may all see the cap; the first to see it says so.
+                self._page_size = sweep.raw_rows
+                log.warning(
+                    "nms serves fewer rows per page than asked; paging with its size",
+                    extra={
+                        "fields": {
+                            "nms": self._name,
+                            "endpoint": endpoint,
+                            "asked": self._config.page_size,
+                            "served": self._page_size,
+                        }
+                    },
+                )
+            if beyond.raw_count > 0:
+                sweep = await self._sweep(endpoint, params, decode, self._page_size)
+        self._served_up_to = max(self._served_up_to, sweep.largest_page)
+        return sweep
+
+    async def _sweep(
+        self, endpoint: str, params: Mapping[str, str], decode: Decoder[T], size: int
+    ) -> Sweep[T]:
         def parse(body: bytes) -> FetchedPage[T]:
             return FetchedPage(decode(body), body)
 
@@ -119,7 +203,7 @@ class NmsClient:
             return await self._request(endpoint, query, parse)
 
         try:
-            rows = await fetch_pages(
+            sweep = await fetch_pages(
                 fetch,
                 page_size=size,
                 max_pages=self._config.max_pages,
@@ -135,7 +219,7 @@ class NmsClient:
             self._record.up(False)
             raise
         self._record.up(True)  # whatever pages past the end did
-        return rows
+        return sweep
 
     async def get_json(self, endpoint: str, params: Mapping[str, str] | None = None) -> Any:
         """One request, its body decoded as JSON (e.g. the bare integer of ``*/count``)."""
@@ -227,7 +311,7 @@ class NmsClient:
             return parse(reply.body)
         except MalformedReply as exc:
             self._record.failure(endpoint, exc.reason)
-            raise MalformedReply(f"{endpoint}: {exc}") from None
+            raise malformed_reply(reply.method, reply.url, str(exc), reply.body) from None
 
     async def _token(self, endpoint: str, obtain: Awaitable[Token]) -> Token:
         """The token, or a counted auth failure when none could be read (login failures are
@@ -240,23 +324,21 @@ class NmsClient:
 
     def _refused(self, endpoint: str, reply: Reply, when: str) -> NoReturn:
         self._record.failure(endpoint, AuthError.reason)
-        raise AuthError(f"{endpoint}: the NMS refused the token {when} (HTTP {reply.status})")
+        raise token_refused(reply.method, reply.url, reply.status, reply.body, when=when)
 
     def _check_status(self, endpoint: str, reply: Reply) -> None:
         """Raise (and count) the error an unsuccessful status means."""
         status = reply.status
         if 200 <= status < 300:
             return
-        retry_after = parse_retry_after(reply.headers.get("retry-after"))
-        error: RequestFailed
-        if status == 429:
-            error = RateLimited(f"{endpoint}: HTTP 429", retry_after=retry_after)
-        elif status >= 500:
-            error = ServerError(f"{endpoint}: HTTP {status}", retry_after=retry_after)
-        elif 300 <= status < 400:
-            error = RequestFailed(f"{endpoint}: HTTP {status}, redirects are not followed")
-        else:
-            error = RequestFailed(f"{endpoint}: HTTP {status}")
+        error = status_failure(
+            reply.method,
+            reply.url,
+            status,
+            reply.body,
+            retry_after=parse_retry_after(reply.headers.get("retry-after")),
+            location=reply.headers.get("location"),
+        )
         self._record.failure(endpoint, error.reason)
         raise error
 
@@ -271,8 +353,10 @@ class NmsClient:
         request = self._http.build_request("POST", self._url(LOGIN_ENDPOINT), json=body)
         reply = await self._exchange(LOGIN_ENDPOINT, request)
         if 400 <= reply.status < 500 and reply.status != 429:
-            self._record.failure(LOGIN_ENDPOINT, AuthError.reason)
-            raise AuthError(f"{LOGIN_ENDPOINT}: login refused (HTTP {reply.status})")
+            # A 404 means a wrong base URL or prefix (reason http_4xx), not a wrong password.
+            refused = login_failure(reply.url, reply.status, reply.body, secrets=(password,))
+            self._record.failure(LOGIN_ENDPOINT, refused.reason)
+            raise refused
         self._check_status(LOGIN_ENDPOINT, reply)
         try:
             token = msgspec.json.decode(reply.body, type=_LoginReply).token
@@ -282,39 +366,87 @@ class NmsClient:
         return token
 
     # -- one HTTP exchange -----------------------------------------------------------------
-    async def _exchange(self, endpoint: str, request: httpx.Request) -> Reply:
+    async def _exchange(self, endpoint: str, request: httpx2.Request) -> Reply:
         """Send under the concurrency limit and read the body up to the size cap; every
-        exchange is counted with its status code (``error`` when none) and its duration."""
-        async with self._slots:
-            started = time.perf_counter()
-            code = "error"
+        exchange is counted with its status code (``error`` when none) and its duration.
+
+        Once sent, an exchange is never cancelled half-way: it runs in its own task, which a
+        cancelled caller (a speculative page past the end) leaves to finish within the client's
+        timeouts. httpcore2 (like httpcore 1.0.9) shields its stream close with anyio only, so a
+        native asyncio cancellation landing in httpx2's close of a fully read body skips the
+        pool's bookkeeping and leaves the request in the pool for good (seen: one entry per
+        ~25 requests with page_size 10 against an HTTP/1.0 server).
+        """
+        await self._slots.acquire()  # cancelled while waiting: nothing was sent
+        task = asyncio.ensure_future(self._exchange_holding_slot(endpoint, request))
+        task.add_done_callback(_retrieve)
+        return await asyncio.shield(task)
+
+    async def _exchange_holding_slot(self, endpoint: str, request: httpx2.Request) -> Reply:
+        try:
+            return await self._exchange_now(endpoint, request)
+        finally:
+            self._slots.release()
+
+    async def _exchange_now(self, endpoint: str, request: httpx2.Request) -> Reply:
+        started = time.perf_counter()
+        code = "error"
+        try:
+            response = await self._http.send(request, stream=True)
+            code = str(response.status_code)
+            self._answered(response.headers.get("date"))
             try:
-                response = await self._http.send(request, stream=True)
-                code = str(response.status_code)
-                try:
-                    body = await self._read_capped(endpoint, response)
-                finally:
-                    await response.aclose()
-                return Reply(response.status_code, response.headers, body)
-            except httpx.TimeoutException as exc:
-                raise self._transport_failure(endpoint, exc, timed_out=True) from None
-            except httpx.DecodingError:
-                self._record.failure(endpoint, MalformedReply.reason)
-                raise MalformedReply(f"{endpoint}: the body's encoding is broken") from None
-            except httpx.RequestError as exc:
-                raise self._transport_failure(endpoint, exc, timed_out=False) from None
+                body = await self._read_capped(endpoint, response)
             finally:
-                self._record.attempt(endpoint, code, time.perf_counter() - started)
+                await response.aclose()
+            return Reply(
+                response.status_code, response.headers, body, request.method, str(request.url)
+            )
+        except httpx2.TimeoutException as exc:
+            raise self._transport_failure(endpoint, request, exc, timed_out=True) from None
+        except httpx2.DecodingError:
+            self._record.failure(endpoint, MalformedReply.reason)
+            raise MalformedReply(f"{endpoint}: the body's encoding is broken") from None
+        except httpx2.RequestError as exc:
+            raise self._transport_failure(endpoint, request, exc, timed_out=False) from None
+        finally:
+            self._record.attempt(endpoint, code, time.perf_counter() - started)
 
     def _transport_failure(
-        self, endpoint: str, exc: httpx.RequestError, *, timed_out: bool
+        self, endpoint: str, request: httpx2.Request, exc: httpx2.RequestError, *, timed_out: bool
     ) -> TransportFailure:
-        detail = str(exc) or "no detail"
-        error = TransportFailure(f"{endpoint}: {type(exc).__name__}: {detail}", timed_out=timed_out)
+        error = transport_failure(request.method, str(request.url), exc, timed_out=timed_out)
         self._record.failure(endpoint, error.reason)
+        self._unreachable(endpoint, error)
         return error
 
-    async def _read_capped(self, endpoint: str, response: httpx.Response) -> bytes:
+    def _answered(self, date: str | None) -> None:
+        self.last_response_at = now = time.monotonic()
+        if date:
+            self._server_date = (date, now)
+        if not self._reachable:
+            self._reachable = True
+            log.info("nms answers again", extra={"fields": {"nms": self._name}})
+
+    def _unreachable(self, endpoint: str, error: TransportFailure) -> None:
+        """The first timed-out or refused attempt already shows: ``padtec_nms_up`` 0 and one
+        line, without waiting for the retries (a hung NMS would otherwise hide for minutes)."""
+        self._record.up(False)
+        if self._reachable:
+            self._reachable = False
+            log.warning(
+                "nms unreachable; retrying",
+                extra={
+                    "fields": {
+                        "nms": self._name,
+                        "endpoint": endpoint,
+                        "reason": error.reason,
+                        "error": str(error),
+                    }
+                },
+            )
+
+    async def _read_capped(self, endpoint: str, response: httpx2.Response) -> bytes:
         """The body, refused as soon as it exceeds ``max_response_bytes`` (never buffered)."""
         limit = self._config.max_response_bytes
         declared = response.headers.get("content-length", "")
@@ -334,6 +466,12 @@ class NmsClient:
 
     def _url(self, endpoint: str) -> str:
         return f"{self._base}/{endpoint.lstrip('/')}"
+
+
+def _retrieve(task: asyncio.Future[Reply]) -> None:
+    """An exchange whose caller was cancelled: its outcome is nobody's, and not an error."""
+    if not task.cancelled():
+        task.exception()
 
 
 class _LoginReply(msgspec.Struct):

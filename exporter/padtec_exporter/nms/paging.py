@@ -32,6 +32,16 @@ Decoder = Callable[[bytes], Page[T]]
 
 
 @dataclass(frozen=True)
+class Sweep(Generic[T]):
+    """Every page of one view: the rows kept, and what the NMS actually served."""
+
+    rows: list[T]
+    raw_rows: int  # array elements over all pages, kept or dropped (compared with */count)
+    pages: int  # pages consumed, the short last one included
+    largest_page: int  # the most elements one page held
+
+
+@dataclass(frozen=True)
 class FetchedPage(Generic[T]):
     page: Page[T]
     # The raw reply: an NMS that ignores `page` sends the same bytes again. Compared, not
@@ -45,7 +55,7 @@ async def fetch_pages(
     page_size: int,
     max_pages: int,
     window: int,
-) -> list[T]:
+) -> Sweep[T]:
     """Rows of every page in page order; ``fetch(n)`` fetches page ``n`` (0-based).
 
     Pages are consumed in order while the ``window`` pages from the next one on are requested
@@ -53,6 +63,7 @@ async def fetch_pages(
     came in full; pages past the short one are cancelled and their failures ignored.
     """
     rows: list[T] = []
+    raw_rows = largest = 0
     previous: bytes | None = None
     ahead: deque[asyncio.Future[FetchedPage[T]]] = deque()
     requested = 0
@@ -70,8 +81,10 @@ async def fetch_pages(
                 )
             previous = fetched.body
             rows.extend(fetched.page.rows)
+            raw_rows += fetched.page.raw_count
+            largest = max(largest, fetched.page.raw_count)
             if not full:
-                return rows
+                return Sweep(rows, raw_rows, number + 1, largest)
         raise PagingError(f"more than max_pages={max_pages} pages; the view never ended")
     finally:
         for task in ahead:

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-import httpx
+import httpx2
 import msgspec
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, generate_latest
@@ -58,7 +58,7 @@ class Bridge:
         self,
         config: BridgeConfig,
         clock: Callable[[], float] = time.monotonic,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self.config = config
         self.registry = new_registry()
@@ -66,7 +66,7 @@ class Bridge:
         self._buckets = TokenBuckets(config.rate_limit.per_minute, config.rate_limit.burst, clock)
         self._recent = RecentKeys(config.dedup_window_seconds, clock)
         protect_http_client_logs()  # Telegram URLs carry the bot token
-        self._http = httpx.AsyncClient(timeout=config.request_timeout_seconds, transport=transport)
+        self._http = httpx2.AsyncClient(timeout=config.request_timeout_seconds, transport=transport)
         # Secrets are read once at start so a missing file fails the start, not a page.
         self._twilio_token = config.twilio.auth_token() if config.twilio else None
         self._telegram_token = config.telegram.bot_token() if config.telegram else None
@@ -163,12 +163,12 @@ class Bridge:
                 response = await self._telegram(recipient, body)
             else:
                 response = await self._twilio(channel, recipient, body)
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise SendFailed(f"{channel}: {type(exc).__name__}") from None
         if response.status_code >= 300:
             raise SendFailed(f"{channel}: provider answered HTTP {response.status_code}")
 
-    async def _twilio(self, channel: str, recipient: str, body: str) -> httpx.Response:
+    async def _twilio(self, channel: str, recipient: str, body: str) -> httpx2.Response:
         twilio = self.config.twilio
         if twilio is None or self._twilio_token is None:
             raise SendFailed(f"{channel}: no twilio section in the bridge config")
@@ -186,7 +186,7 @@ class Bridge:
             auth=(twilio.account_sid, self._twilio_token),
         )
 
-    async def _telegram(self, chat_id: str, body: str) -> httpx.Response:
+    async def _telegram(self, chat_id: str, body: str) -> httpx2.Response:
         telegram = self.config.telegram
         assert telegram is not None and self._telegram_token is not None
         url = f"{telegram.api_base.rstrip('/')}/bot{self._telegram_token}/sendMessage"

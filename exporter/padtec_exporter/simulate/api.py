@@ -98,7 +98,9 @@ class NmsApi:
 
     # -- counts -----------------------------------------------------------------------------
     async def inventory_count(self, request: web.Request) -> web.Response:
-        return json_response(len(self.sim.network.cards))
+        # Cards whose inventory row is delayed are not in the inventory yet.
+        cards = self.sim.network.cards
+        return json_response(sum(1 for card in cards if self.sim.in_inventory(card)))
 
     async def measures_count(self, request: web.Request) -> web.Response:
         return json_response(self.sim.network.measure_count())

@@ -57,17 +57,17 @@ ROA1 = CardModel(
     "ROA1-HA-E29001-TR",
     "AMPLIFIER",
     2633,
-    (  # every key below was seen on this model (the Dec 2025 capture)
+    (  # every key below was seen on this model, in the Dec 2025 capture's row order
         _PUMP,
         MeasureKind(7704, 0, "Power Signal", "POWER", "Signal", 10.3, 0.5, 0.03),
         MeasureKind(7705, 0, "Laser Current 1", "CURRENT", None, 500.0, 60.0, 1.0),
         MeasureKind(7706, 0, "Laser Current 2", "CURRENT", None, 520.0, 60.0, 1.0),
         MeasureKind(7707, 0, "Laser Current 3", "CURRENT", None, 540.0, 50.0, 1.0),
-        MeasureKind(7273, 0, "Power Laser 2", "POWER", None, 200.0, 10.0, 0.5),
+        _board_temperature(36.0),
         MeasureKind(7275, 0, "Power Laser 3", "POWER", None, 200.0, 10.0, 0.5),
         MeasureKind(7288, 0, "TEC Voltage Laser 3", "VOLTS", None, -0.02, 0.1, 0.005),
         MeasureKind(7289, 0, "TEC Curr. Laser 3", "CURRENT", None, 210.0, 15.0, 0.8),
-        _board_temperature(36.0),
+        MeasureKind(7273, 0, "Power Laser 2", "POWER", None, 200.0, 10.0, 0.5),
     ),
     ports=("Pump", "Signal"),
 )

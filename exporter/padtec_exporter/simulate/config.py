@@ -42,6 +42,13 @@ class SimulatorConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # ASSUMED: the manual's card sample has no cardIsActive, but it is a filter of
     # inventory/state; the 2025-02 build has no cardIsUp, so this is the only up/down signal.
     inventory_card_is_active: bool = True
+    # SEEN: every row of a working amplifier in the Dec 2025 capture says cardIsUp false. The
+    # default stays true while the alert rules still page on cardIsUp (the demo must look
+    # healthy); false serves healthy cards as the capture shows them (docs/simulator.md).
+    card_is_up_on_healthy: bool = True
+    # Close the connection after every response (Connection: close), as HTTP/1.0 servers and
+    # many proxies do; false keeps connections alive (aiohttp's default).
+    close_connections: bool = False
     users: list[SimulatorUser] = msgspec.field(default_factory=_default_users)
     # Tokens accepted as they are (for exporter configs that use token_file).
     static_tokens: list[str] = msgspec.field(default_factory=list)

@@ -60,8 +60,10 @@ class KindPieces:
 class MeasureEncoder:
     """Pre-encoded pieces of measure rows for one API build."""
 
-    def __init__(self, build: str) -> None:
+    def __init__(self, build: str, card_is_up_on_healthy: bool = True) -> None:
         self.old_build = build == "2025-02"
+        # False: every row says cardIsUp false, up or down, as the Dec 2025 capture shows.
+        self.healthy_up = card_is_up_on_healthy
         self._kinds: dict[int, tuple[tuple[MeasureKind, ...], list[KindPieces]]] = {}
         self._cards: dict[int, tuple[int, bytes, bytes]] = {}
 
@@ -135,7 +137,7 @@ class MeasureEncoder:
                 + b',"cardFamily":'
                 + _json(card.model.family)
                 + b',"cardIsUp":'
-                + (b"true" if card.up else b"false")
+                + (b"true" if card.up and self.healthy_up else b"false")
                 + b',"cardUpdate":'
                 + _json(status_time)
             )

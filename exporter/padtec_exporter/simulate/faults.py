@@ -48,6 +48,9 @@ class FibreCut(CardFault, tag="fibre_cut", kw_only=True):
 class CardAdded(FaultSpec, tag="card_added", kw_only=True):
     site: str
     card_model: str = "TM1200G-SA"
+    # The card's measures are served at once, its inventory row only this much later (a card
+    # installed between two inventory runs of the exporter).
+    inventory_delay_seconds: NonNegative = 0.0
 
 
 class CardRemoved(CardFault, tag="card_removed", kw_only=True):
@@ -71,6 +74,14 @@ class RateLimit(FaultSpec, tag="rate_limit", kw_only=True):
     retry_after_seconds: NonNegative = 1.0
 
 
+class MissingRows(FaultSpec, tag="missing_rows", kw_only=True):
+    """The state view serves ``rows`` fewer rows (the last ones in row order) while its
+    ``*/count`` still counts them: a sweep that cannot be complete."""
+
+    view: Literal["measures", "inventory", "alarms"] = "measures"
+    rows: Annotated[int, msgspec.Meta(ge=1)] = 1
+
+
 class Malformed(FaultSpec, tag="malformed", kw_only=True):
     probability: Probability = 1.0
     mode: Literal["truncated", "html", "wrong_shape", "bad_rows"] = "truncated"
@@ -87,6 +98,7 @@ AnyFault = (
     | Slow
     | TokenExpiry
     | RateLimit
+    | MissingRows
     | Malformed
 )
 FAULT_TYPES: tuple[str, ...] = tuple(
@@ -102,6 +114,7 @@ FAULT_TYPES: tuple[str, ...] = tuple(
         Slow,
         TokenExpiry,
         RateLimit,
+        MissingRows,
         Malformed,
     )
 )

@@ -63,7 +63,15 @@ def build_app(sim: Simulator, chaos: Chaos, basic_auth: BasicAuth | None) -> web
         app.middlewares.insert(0, guard.middleware)
     NmsApi(sim, Views(sim)).add_routes(app)
     ControlApi(sim).add_routes(app)
+    if sim.config.close_connections:
+        app.on_response_prepare.append(_close_after_response)
     return app
+
+
+async def _close_after_response(request: web.Request, response: web.StreamResponse) -> None:
+    """close_connections: one request per connection, as HTTP/1.0 servers and proxies do."""
+    response.force_close()  # aiohttp then sends "Connection: close" and closes after the body
+    response.headers["Connection"] = "close"
 
 
 class GuardAllButNmsApi:

@@ -9,7 +9,9 @@ fault does to the data, as a real network would show it:
 - fibre_cut: the card's input power (IN Line IN Power / Rx Power Line 1) drops by ``loss_db``;
   a LOS alarm.
 - osnr_drop: OSNR drops by ``drop_db``; a THRESHOLD alarm while it is below 15 dB.
-- card_added / card_removed: the inventory changes; clearing the fault undoes it.
+- card_added / card_removed: the inventory changes; clearing the fault undoes it. A card added
+  with ``inventory_delay_seconds`` serves its measures at once and its inventory row later.
+- missing_rows: a state view serves fewer rows than its ``*/count`` says (views.py).
 
 Clearing a fault restores healthy values and ends its alarms (they become history rows).
 """
@@ -40,6 +42,7 @@ from padtec_exporter.simulate.faults import (
     CardRemoved,
     FaultError,
     FibreCut,
+    MissingRows,
     OsnrDrop,
     PumpDegradation,
     parse_fault,
@@ -69,6 +72,8 @@ class Simulator:
         self.tick_time = self.started_at  # wall clock of the last update (updatedAt)
         self._changes = 0  # fault and inventory changes (part of data_version)
         self._removed: dict[str, Card] = {}  # by fault id, to put cards back
+        # Added cards whose inventory row is not served yet: uid -> wall clock it will be.
+        self._inventory_pending: dict[str, float] = {}
 
     # -- versions ---------------------------------------------------------------------------
     @property
@@ -89,6 +94,23 @@ class Simulator:
         for fault in list(self.faults.values()):
             if fault.expires_at is not None and fault.expires_at <= now:
                 self.clear_fault(fault.id, when=fault.expires_at)
+        due = [uid for uid, at in self._inventory_pending.items() if at <= now]
+        for uid in due:
+            del self._inventory_pending[uid]
+        if due:
+            self._changes += 1  # the inventory answers change
+
+    def in_inventory(self, card: Card) -> bool:
+        """False for an added card whose inventory row is still delayed."""
+        return card.uid not in self._inventory_pending
+
+    def missing_rows(self, view: str) -> int:
+        """How many rows (the last ones) the state view leaves out while counting them."""
+        return sum(
+            f.spec.rows
+            for f in self.faults.values()
+            if isinstance(f.spec, MissingRows) and f.spec.view == view
+        )
 
     # -- values -----------------------------------------------------------------------------
     def values(self, card: Card) -> list[float]:
@@ -175,6 +197,8 @@ class Simulator:
             )
             network.add(card)
             fault.result["card_uid"] = card.uid
+            if spec.inventory_delay_seconds > 0:
+                self._inventory_pending[card.uid] = now + spec.inventory_delay_seconds
         elif isinstance(spec, CardRemoved):
             removed = self.network.remove(spec.card_uid)
             if removed is not None:
@@ -206,6 +230,7 @@ class Simulator:
             ):
                 self._set_status(card, up=True, when=now)
         elif isinstance(spec, CardAdded) and fault.card_uid is not None:
+            self._inventory_pending.pop(fault.card_uid, None)
             added = self.network.remove(fault.card_uid)
             if added is not None:
                 self.alarms.end_for_card(added, now)

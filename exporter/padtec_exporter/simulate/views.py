@@ -150,7 +150,7 @@ class Views:
         self.sim = sim
         config = sim.config
         self.stamps = Timestamps(config.timezone)
-        self.encoder = MeasureEncoder(config.api_build)
+        self.encoder = MeasureEncoder(config.api_build, config.card_is_up_on_healthy)
         self.cache = PageCache()
         self._indexes: OrderedDict[tuple[Any, ...], MeasureIndex] = OrderedDict()
         self._texts_version: tuple[int, ...] = ()
@@ -180,7 +180,8 @@ class Views:
     def _rows_between(
         self, index: MeasureIndex, start: int, stop: int, wanted_values: frozenset[str] | None
     ) -> list[bytes]:
-        stop = min(stop, index.total)
+        # A missing_rows fault leaves out the view's last rows (measures/count still has them).
+        stop = min(stop, index.total - self.sim.missing_rows("measures"))
         if start >= stop:
             return []
         stamp = (self.stamps.text(self.sim.tick_time) or "").encode()
@@ -288,7 +289,9 @@ class Views:
                 for row, body in self._card_rows()
                 if matches(row, row_filters) and (port is None or _has_port(row, port))
             ]
-            return json_array(rows[paging.window()])
+            return json_array(
+                _without_missing(rows, self.sim.missing_rows("inventory"))[paging.window()]
+            )
 
         key = (self.sim.data_version, "inventory", _cache_key(filters), paging.page, paging.size)
         return self.cache.get_or_make(key, make)
@@ -296,7 +299,9 @@ class Views:
     def alarms_page(self, filters: Filters, paging: Paging) -> bytes:
         def make() -> bytes:
             rows = [body for row, body in self._alarm_rows() if matches(row, filters)]
-            return json_array(rows[paging.window()])
+            return json_array(
+                _without_missing(rows, self.sim.missing_rows("alarms"))[paging.window()]
+            )
 
         key = (self.sim.data_version, "alarms", _cache_key(filters), paging.page, paging.size)
         return self.cache.get_or_make(key, make)
@@ -307,6 +312,8 @@ class Views:
             with_active = self.sim.config.inventory_card_is_active
             rows = []
             for card in self.sim.network.cards:
+                if not self.sim.in_inventory(card):
+                    continue  # added with an inventory delay: measures only, for now
                 row = card_row(card, updated, with_active)
                 row["_ports"] = card.model.ports  # for the port filter; not encoded
                 body = _encode({k: v for k, v in row.items() if k != "_ports"})
@@ -334,6 +341,11 @@ class Views:
             self._rows[view] = build()
             self._rows_version[view] = version
         return self._rows[view]
+
+
+def _without_missing(rows: list[bytes], missing: int) -> list[bytes]:
+    """The view's rows less the last ``missing`` ones (a missing_rows fault)."""
+    return rows[: max(0, len(rows) - missing)] if missing else rows
 
 
 def _kind_fields(kind: MeasureKind) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-import httpx
+import httpx2
 import psycopg
 from aiohttp import web
 from prometheus_client import generate_latest
@@ -35,7 +35,7 @@ LANDING_PATHS = [
 ]
 MAX_BODY = 64 * 1024 * 1024
 # Expected while a dependency is away: logged as one line, not a traceback.
-_EXPECTED_JOB_ERRORS = (DatabaseUnavailable, httpx.HTTPError)
+_EXPECTED_JOB_ERRORS = (DatabaseUnavailable, httpx2.HTTPError)
 _Arg = TypeVar("_Arg")
 _SKIPPED = "skipped: another receiver runs this job now"
 
@@ -181,7 +181,7 @@ class StoreService:
     async def poll_silences(self) -> None:
         assert self.config.alertmanager_url
         try:
-            async with httpx.AsyncClient(timeout=10) as client:
+            async with httpx2.AsyncClient(timeout=10) as client:
                 response = await client.get(f"{self.config.alertmanager_url}/api/v2/silences")
                 response.raise_for_status()
                 silences = response.json()
