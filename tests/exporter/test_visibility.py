@@ -108,7 +108,7 @@ def test_debug_level_keeps_http_library_noise_out() -> None:
     setup_logging("text", "debug")
     try:
         assert logging.getLogger("padtec_exporter").getEffectiveLevel() == logging.DEBUG
-        assert not logging.getLogger("httpcore").isEnabledFor(logging.DEBUG)
-        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("httpcore2").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("httpx2").isEnabledFor(logging.INFO)
     finally:
         setup_logging("text", "info")
