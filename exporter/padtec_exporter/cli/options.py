@@ -45,7 +45,9 @@ def web_config_option(what: str) -> Callable[[F], F]:
     )
 
 
-def _checked_web_config(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+def _checked_web_config(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
     """A bad web config stops every command at once with one line naming the key."""
     if value is not None:
         try:

@@ -28,6 +28,7 @@ import os
 import re
 import ssl
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -222,7 +223,9 @@ def ssl_context(config: WebServerConfig, source: str = "web config") -> ssl.SSLC
         return None
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        ctx.minimum_version = _VERSIONS[tls.min_version]
+        with warnings.catch_warnings():  # TLS 1.0/1.1 are deprecated; upstream accepts them
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = _VERSIONS[tls.min_version]
         ctx.maximum_version = _VERSIONS[tls.max_version]
         with _pem_file(tls.cert_file, tls.cert) as cert, _pem_file(tls.key_file, tls.key) as key:
             ctx.load_cert_chain(cert, key)
