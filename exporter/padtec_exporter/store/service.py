@@ -283,6 +283,7 @@ class StoreService:
             samples = await self.offload(
                 lambda: decode_write_request(decompress(body, limit), known)
             )
+            count = len(samples)
             result = await self.writer.write(samples)
         except PayloadTooLarge as exc:
             log.warning(
@@ -309,7 +310,7 @@ class StoreService:
                 "database refused the batch's samples; dropped",
                 extra={"fields": {"sqlstate": exc.sqlstate, "error": str(exc)}},
             )
-            self.metrics.dropped.labels("database_refused").inc(len(samples))
+            self.metrics.dropped.labels("database_refused").inc(count)
             return self._refuse("write", "nothing_storable", 400, f"database refused: {exc}")
         except psycopg.Error as exc:
             # Unclassified: most likely our bug; a 5xx keeps the samples in Prometheus' WAL.

@@ -35,6 +35,7 @@ _SERIES_COLUMNS = ("nms", "site", "card_uid", "measure", "measure_key", "measure
 # timestamptz is microseconds since 2000-01-01 UTC.
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _COPY_TRAILER = b"\xff\xff"
+_CHUNK_ROWS = 65_536
 _ROW = struct.Struct(">hiqiqid")
 _PG_EPOCH_MS = 946_684_800_000
 # Samples outside these times (1970 to 2200) are refused rather than overflowing the format.
@@ -60,6 +61,27 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.copy_data) - 1
+
+    def chunks(self) -> list[bytes]:
+        """The stream as a few large pieces; the row list is emptied. Piece by piece, so
+        another thread (the event loop) gets the GIL in between: joining or freeing a
+        million rows in one C call would hold it for a quarter of a second."""
+        data = self.copy_data
+        pieces = [b"".join(data[i : i + _CHUNK_ROWS]) for i in range(0, len(data), _CHUNK_ROWS)]
+        release(data)
+        pieces.append(_COPY_TRAILER)
+        return pieces
+
+
+def _finish(samples: list[Sample], rows: Rows) -> list[bytes]:
+    release(samples)
+    return rows.chunks()
+
+
+def release(items: list[Any]) -> None:
+    """Empty a large list in slices (see Rows.chunks)."""
+    while items:
+        del items[-_CHUNK_ROWS:]
 
 
 class Offload(Protocol):
@@ -103,7 +125,8 @@ class SampleWriter:
         return self._ids
 
     async def write(self, samples: list[Sample]) -> WriteResult:
-        """Store a batch. PayloadError (bad labels) before any database work;
+        """Store a batch; ``samples`` is emptied. PayloadError (bad labels) before any
+        database work;
         DatabaseUnavailable when it cannot be stored now; DataRefused when the database
         refuses the samples themselves. Series it refuses are dropped and counted, the rest
         is stored. Returns only once committed."""
@@ -113,9 +136,12 @@ class SampleWriter:
         if new_series or cards:
             await self._register_series_and_cards(new_series, cards, refused)
         rows = await self._offload(lambda: self._rows(samples, result, refused))
-        if rows:
-            result.written = await self._store(rows)
-            result.drop("duplicate", len(rows) - result.written)
+        count = len(rows)
+        # The samples are not needed any more: freed on the worker thread, not on the loop.
+        chunks = await self._offload(lambda: _finish(samples, rows))
+        if count:
+            result.written = await self._store(chunks)
+            result.drop("duplicate", count - result.written)
         return result
 
     async def _register_series_and_cards(
@@ -186,12 +212,11 @@ class SampleWriter:
                 return "label_too_long", {"label": name, "bytes": size, "limit": limits.value_bytes}
         return None
 
-    async def _store(self, rows: Rows) -> int:
-        data = b"".join(rows.copy_data) + _COPY_TRAILER
-        return await self._db.run(lambda conn: self._store_on(conn, data))
+    async def _store(self, chunks: list[bytes]) -> int:
+        return await self._db.run(lambda conn: self._store_on(conn, chunks))
 
     @staticmethod
-    async def _store_on(conn: psycopg.AsyncConnection, data: bytes) -> int:
+    async def _store_on(conn: psycopg.AsyncConnection, chunks: list[bytes]) -> int:
         """One COPY straight into `measurements`: a single statement, so its own transaction
         (the connection is in autocommit), one round trip. If any row is already there (a batch
         resent after a timeout), again through a staging table with ON CONFLICT DO NOTHING."""
@@ -200,7 +225,8 @@ class SampleWriter:
                 async with cur.copy(
                     "COPY measurements (series_id, time, value) FROM STDIN (FORMAT binary)"
                 ) as copy:
-                    await copy.write(data)
+                    for chunk in chunks:
+                        await copy.write(chunk)
                 return int(cur.rowcount)
         except psycopg.errors.UniqueViolation:
             pass
@@ -210,7 +236,8 @@ class SampleWriter:
                 "(series_id bigint, time timestamptz, value float8) ON COMMIT DELETE ROWS"
             )
             async with cur.copy("COPY staging FROM STDIN (FORMAT binary)") as copy:
-                await copy.write(data)
+                for chunk in chunks:
+                    await copy.write(chunk)
             await cur.execute(
                 "INSERT INTO measurements (series_id, time, value) "
                 "SELECT series_id, time, value FROM staging ON CONFLICT DO NOTHING"
