@@ -4,7 +4,7 @@ Starts PostgreSQL and the receiver process (`padtec-exporter store`, default lim
 --series padtec series, then posts one remote-write batch as large as the store accepts (just
 under `max_decompressed_bytes`, 32 MiB inflated: about 1.6 million samples) and, meanwhile,
 probes the three endpoints every 20 ms. Prints the batch's answer and time, and the probes'
-latencies (p50, p99, max). Then a snappy bomb (100 MB declared) the same way. Asserts nothing.
+latencies (p50, p99, max) and the receiver's peak RSS. Then a snappy bomb (100 MB declared) the same way. Asserts nothing.
 Loopback only.
 
     .venv/bin/python bench/store_busy.py [--series 20000]
@@ -98,6 +98,13 @@ def report(what: str, status: int, elapsed: float, probes: dict[str, list[float]
         )
 
 
+def peak_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def main(args: argparse.Namespace) -> None:
     limit = LimitsConfig().max_decompressed_bytes
     now_ms = int(time.time() * 1000) - 3_600_000
@@ -121,7 +128,9 @@ def main(args: argparse.Namespace) -> None:
                 f"maximal batch: {samples} samples of {args.series} known series, "
                 f"{len(body) / 2**20:.1f} MiB snappy, under {limit / 2**20:.0f} MiB inflated"
             )
+            print(f"receiver peak RSS before: {peak_mib(proc.proc.pid):.0f} MiB")
             report("maximal batch", *asyncio.run(during(base, body)))
+            print(f"receiver peak RSS after the maximal batch: {peak_mib(proc.proc.pid):.0f} MiB")
             bomb = bytes(cramjam.snappy.compress_raw(bytes(100 * 2**20)))
             print(f"snappy bomb: {len(bomb) / 2**20:.1f} MiB declaring 100 MiB")
             report("snappy bomb", *asyncio.run(during(base, bomb)))
