@@ -212,3 +212,27 @@ async def test_foreign_encodings_are_refused_unread(
         assert response.status_code == 415
         assert (await client.get(f"{url}/healthz")).status_code == 200
     assert rss_peak_kib(proc.proc.pid) - before < 50 * 1024
+
+
+async def test_back_pressure_when_all_write_slots_are_busy(dsn: str) -> None:
+    config = StoreConfig(limits=LimitsConfig(max_concurrent_writes=1), write_timeout_seconds=5)
+    async with running_receiver(dsn, config) as receiver:
+        assert (
+            await post(receiver.url, encode_write_request([(OSNR, [(NOW_MS, 1.0)])]))
+        ).status_code == 204
+        with psycopg.connect(dsn) as other:  # a maintenance lock: the first write waits on it
+            other.execute("LOCK TABLE measurements IN ACCESS EXCLUSIVE MODE")
+            slow = asyncio.create_task(
+                post(receiver.url, encode_write_request([(OSNR, [(NOW_MS + 1, 2.0)])]))
+            )
+            deadline = time.monotonic() + 10
+            while sql(
+                dsn, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            ) == [(0,)]:
+                assert time.monotonic() < deadline, "the first write never reached the lock"
+                await asyncio.sleep(0.05)
+            busy = await post(receiver.url, encode_write_request([(OSNR, [(NOW_MS + 2, 3.0)])]))
+            assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+            async with httpx.AsyncClient() as client:
+                assert (await client.get(f"{receiver.url}/healthz")).status_code == 200
+        assert (await slow).status_code == 204  # the lock is gone with the connection
