@@ -19,6 +19,7 @@ from tests.support.processes import ManagedProcess, cli_command, free_port, wait
 from tests.support.stack import exporter_config, running_simulator
 
 USER, PASSWORD = "prometheus", "a correct password"
+OTHER, OTHER_PASSWORD = "grafana", "another correct password"  # used by one test only
 
 
 @dataclass
@@ -31,8 +32,11 @@ class Guarded:
 def guarded_exporter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
     tmp = tmp_path_factory.mktemp("auth")
     web = tmp / "web.yml"
-    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=10)).decode()
-    web.write_text(yaml.safe_dump({"basic_auth_users": {USER: hashed}}))
+    users = {
+        user: bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+        for user, password in ((USER, PASSWORD), (OTHER, OTHER_PASSWORD))
+    }
+    web.write_text(yaml.safe_dump({"basic_auth_users": users}))
     with running_simulator(tmp, "--sites", "2", "--cards-per-site", "4") as sim:
         listen = f"127.0.0.1:{free_port()}"
         config = exporter_config({"sim": sim.url}, listen=listen)
@@ -51,7 +55,9 @@ async def timed_get(client: httpx.AsyncClient, url: str, auth: tuple[str, str]) 
     started = time.perf_counter()
     response = await client.get(url, auth=auth)
     elapsed = time.perf_counter() - started
-    assert response.status_code == (200 if auth == (USER, PASSWORD) else 401)
+    assert response.status_code == (
+        200 if auth in ((USER, PASSWORD), (OTHER, OTHER_PASSWORD)) else 401
+    )
     return elapsed
 
 
@@ -107,3 +113,32 @@ async def test_an_over_long_password_is_a_401(guarded_exporter: Guarded) -> None
         assert response.status_code == 200
     assert guarded_exporter.process.alive()
     assert "Traceback" not in guarded_exporter.process.log()
+
+
+async def test_a_flood_from_one_address_cannot_starve_a_new_good_password(
+    guarded_exporter: Guarded,
+) -> None:
+    """80 connections from 127.0.0.2 keep sending wrong passwords: they get at most 4 bcrypt
+    checks queued at a time, so a password never seen before, from 127.0.0.1, gets its turn."""
+    url = f"{guarded_exporter.url}/metrics"
+    stop = asyncio.Event()
+    attacker_transport = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+
+    async def attacker(client: httpx.AsyncClient) -> None:
+        while not stop.is_set():
+            response = await client.get(url, auth=(OTHER, secrets.token_hex(8)))
+            assert response.status_code == 401
+
+    async with httpx.AsyncClient(
+        transport=attacker_transport, timeout=60, limits=httpx.Limits(max_connections=80)
+    ) as flood:
+        attackers = [asyncio.create_task(attacker(flood)) for _ in range(80)]
+        await asyncio.sleep(2)
+        async with httpx.AsyncClient(timeout=60) as client:
+            started = time.perf_counter()
+            response = await client.get(url, auth=(OTHER, OTHER_PASSWORD))
+            elapsed = time.perf_counter() - started
+        stop.set()
+        await asyncio.gather(*attackers)
+    print(f"new good password under a flood: {response.status_code} in {elapsed * 1000:.0f} ms")
+    assert response.status_code == 200

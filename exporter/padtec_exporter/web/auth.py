@@ -7,8 +7,10 @@
 - Accepted credentials are cached (an HMAC of user, hash and password under a per-process key,
   never the password itself): a scrape with good credentials answers at once and never queues
   behind bcrypt checks of wrong passwords.
-- When more than ``max_waiting`` checks are queued, further unknown credentials get 401 at once
-  instead of piling up (cached good credentials are unaffected).
+- When more than ``max_waiting`` checks are queued, or ``max_waiting_per_peer`` from one
+  client address, further unknown credentials get 401 at once instead of piling up: one
+  client cannot fill the queue and starve a good password not yet cached (cached good
+  credentials never queue at all).
 - A password longer than 72 bytes (bcrypt's limit; bcrypt 5 raises on it) is a plain 401.
 """
 
@@ -45,6 +47,7 @@ class BasicAuth:
         *,
         workers: int = 1,
         max_waiting: int = 64,
+        max_waiting_per_peer: int = 4,
         cache_size: int = 1024,
     ) -> None:
         self._users = {user: hashed.encode() for user, hashed in users.items()}
@@ -59,9 +62,11 @@ class BasicAuth:
         self._workers = workers
         self._max_waiting = max_waiting
         self._pending = 0
+        self._per_peer_cap = max_waiting_per_peer
+        self._per_peer: dict[str, int] = {}
         self._running: dict[bytes, asyncio.Future[bool]] = {}
 
-    async def check(self, header: str | None) -> bool:
+    async def check(self, header: str | None, peer: str = "") -> bool:
         credentials = _parse(header)
         if credentials is None:
             return False
@@ -78,10 +83,18 @@ class BasicAuth:
         running = self._running.get(key)
         if running is not None:  # the same credentials are being checked: share the answer
             ok = await asyncio.shield(running)
-        elif self._pending >= self._max_waiting:
+        elif (
+            self._pending >= self._max_waiting or self._per_peer.get(peer, 0) >= self._per_peer_cap
+        ):
             return False  # flooded: refuse rather than queue without bound
         else:
-            ok = await self._bcrypt(key, password, hashed)
+            self._per_peer[peer] = self._per_peer.get(peer, 0) + 1
+            try:
+                ok = await self._bcrypt(key, password, hashed)
+            finally:
+                left = self._per_peer.pop(peer) - 1
+                if left:
+                    self._per_peer[peer] = left
         if ok and known:
             self._accepted[key] = None
             if len(self._accepted) > self._cache_size:
@@ -102,7 +115,7 @@ class BasicAuth:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if await self.check(request.headers.get("Authorization")):
+        if await self.check(request.headers.get("Authorization"), request.remote or ""):
             return await handler(request)
         return web.Response(
             status=401,
