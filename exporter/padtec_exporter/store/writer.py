@@ -126,10 +126,9 @@ class SampleWriter:
 
     async def write(self, samples: list[Sample]) -> WriteResult:
         """Store a batch; ``samples`` is emptied. PayloadError (bad labels) before any
-        database work;
-        DatabaseUnavailable when it cannot be stored now; DataRefused when the database
-        refuses the samples themselves. Series it refuses are dropped and counted, the rest
-        is stored. Returns only once committed."""
+        database work; DatabaseUnavailable when it cannot be stored now; DataRefused when the
+        database refuses the samples themselves. Series that cannot be stored are dropped and
+        counted, the rest is stored. Returns only once committed."""
         result = WriteResult(received=len(samples))
         refused: dict[bytes, str] = {}
         new_series, cards = await self._offload(lambda: self._sort_out(samples, result, refused))
