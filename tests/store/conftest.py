@@ -61,13 +61,14 @@ async def receiver(dsn: str) -> AsyncIterator[Receiver]:
 
 
 def start_receiver_process(
-    workdir: Path, dsn: str, port: int, name: str = "store"
+    workdir: Path, dsn: str, port: int, name: str = "store", config: Path | None = None
 ) -> ManagedProcess:
     dsn_file = workdir / "dsn"
     dsn_file.write_text(dsn)
+    extra = ["--config", str(config)] if config else []
     proc = ManagedProcess(
         name,
-        cli_command("store", "--listen", f"127.0.0.1:{port}", "--dsn-file", str(dsn_file)),
+        cli_command("store", "--listen", f"127.0.0.1:{port}", "--dsn-file", str(dsn_file), *extra),
         workdir,
     )
     proc.wait_http(f"http://127.0.0.1:{port}/readyz", timeout=30)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import secrets
 import threading
 import time
 import urllib.request
@@ -183,3 +184,110 @@ def test_no_sample_lost_across_receiver_kill_and_database_restart(
                 time.sleep(0.3)
     finally:
         receiver.stop()
+
+
+POISON_CARD = secrets.token_hex(1500)  # random: PostgreSQL cannot compress it below the index limit
+
+
+def pending_samples(prom: Prometheus) -> float:
+    with urllib.request.urlopen(f"{prom.url}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    values = re.findall(r"^prometheus_remote_storage_samples_pending\{[^}]*\} (\S+)$", text, re.M)
+    assert values, "Prometheus does not expose prometheus_remote_storage_samples_pending"
+    return sum(float(v) for v in values)
+
+
+def receiver_dropped(port: int, reason: str) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    match = re.search(
+        rf'^padtec_store_samples_dropped_total\{{reason="{reason}"\}} (\S+)$', text, re.M
+    )
+    return float(match.group(1)) if match else 0.0
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        ("", "label_too_long"),  # the default bound refuses it before PostgreSQL
+        ("limits: {max_label_value_bytes: 100000}\n", "database_refused"),  # PostgreSQL does
+    ],
+)
+def test_a_poison_series_does_not_stall_the_queue(
+    tmp_path: Path, dsn: str, limits: str, reason: str
+) -> None:
+    """The issue's stall: a series whose 3 KB label PostgreSQL cannot index appears in the
+    scrape. Prometheus must keep sending, and every other sample must be stored."""
+    config = tmp_path / "store.yml"
+    config.write_text(limits or "{}\n")
+    port = free_port()
+    receiver = start_receiver_process(tmp_path, dsn, port, config=config)
+    remote_write = [
+        {
+            "url": f"http://127.0.0.1:{port}/api/v1/write",
+            "queue_config": {"batch_send_deadline": "500ms", "min_backoff": "100ms"},
+        }
+    ]
+    body = [EXPOSITION]
+    card = "ROA1#1"
+    try:
+        with (
+            mutable_target(body) as target,
+            running_prometheus(
+                tmp_path, prometheus_config([target], remote_write=remote_write)
+            ) as prom,
+        ):
+            started = time.time()
+            deadline = time.monotonic() + 30
+            while not stored_times(dsn, card):
+                assert time.monotonic() < deadline, "no sample reached PostgreSQL"
+                time.sleep(0.3)
+            body[0] = (
+                EXPOSITION
+                + (
+                    f'padtec_power_dbm{{nms="core",site="POLARIS",card_uid="{POISON_CARD}",'
+                    'measure="Pump Power",measure_key="7260",measure_subkey="0",port="Pump"} 1\n'
+                ).encode()
+            )
+            deadline = time.monotonic() + 30
+            while receiver_dropped(port, reason) < 3:
+                assert time.monotonic() < deadline, "the poison series never arrived"
+                time.sleep(0.3)
+            time.sleep(3)
+            window = int(time.time() - started) + 2
+            expected = prometheus_times(prom, card, window)
+            deadline = time.monotonic() + 30
+            while pending_samples(prom) > 0 or not expected <= stored_times(dsn, card):
+                assert time.monotonic() < deadline, (
+                    f"queue stalled: {pending_samples(prom)} pending, "
+                    f"missing {sorted(expected - stored_times(dsn, card))}"
+                )
+                time.sleep(0.3)
+        assert sql(dsn, "SELECT count(*) FROM series WHERE length(card_uid) > 1000") == [(0,)]
+        assert "Traceback" not in receiver.log()
+    finally:
+        receiver.stop()
+
+
+@contextlib.contextmanager
+def mutable_target(body: list[bytes]) -> Iterator[str]:
+    """A scrape target serving ``body[0]``, which the test may replace while it runs."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.end_headers()
+            self.wfile.write(body[0])
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

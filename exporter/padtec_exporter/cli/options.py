@@ -43,8 +43,21 @@ def web_config_option(what: str) -> Callable[[F], F]:
         "--web.config.file",
         "web_config",
         type=click.Path(dir_okay=False),
+        callback=_checked_web_config,
         help=f"TLS/basic auth web config (exporter-toolkit format) for {what}.",
     )
+
+
+def _checked_web_config(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    """A bad web config stops every command at once with one line naming the key."""
+    if value is not None:
+        try:
+            load_web_config(value)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+    return value
 
 
 def stop_event() -> asyncio.Event:

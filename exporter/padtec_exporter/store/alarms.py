@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +25,49 @@ class WebhookAlert(msgspec.Struct, kw_only=True):
 
 
 class Webhook(msgspec.Struct, kw_only=True):
-    version: str = "4"
+    version: str
     alerts: list[WebhookAlert]
+
+
+@dataclass(frozen=True)
+class WebhookLimits:
+    """Label values are indexed (site) or identify the alert: kept short. Annotations are
+    free text: longer, still bounded."""
+
+    label_bytes: int = 1024
+    annotation_bytes: int = 16 * 1024
+
+
+# C0 controls but tab, newline and carriage return, and DEL: NUL cannot be stored in PostgreSQL
+# text or jsonb at all; the others have no business in an alarm and break terminals.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(text: str, limit: int, altered: dict[str, int]) -> str:
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("\ufffd", text)
+        altered["control_characters"] = altered.get("control_characters", 0) + 1
+    data = text.encode()
+    if len(data) > limit:
+        text = data[:limit].decode("utf-8", "ignore") + "…[cut]"
+        altered["too_long"] = altered.get("too_long", 0) + 1
+    return text
+
+
+def _sanitised(alert: WebhookAlert, limits: WebhookLimits, altered: dict[str, int]) -> WebhookAlert:
+    """The alert with control characters replaced (U+FFFD) and over-long values cut."""
+    label, note = limits.label_bytes, limits.annotation_bytes
+    return msgspec.structs.replace(
+        alert,
+        labels={
+            _clean(k, label, altered): _clean(v, label, altered) for k, v in alert.labels.items()
+        },
+        annotations={
+            _clean(k, label, altered): _clean(v, note, altered)
+            for k, v in alert.annotations.items()
+        },
+        fingerprint=_clean(alert.fingerprint, 256, altered),
+    )
 
 
 class AlarmRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,16 +79,24 @@ class AlarmRow(msgspec.Struct, frozen=True, kw_only=True):
     annotations: dict[str, str]
 
 
-def parse_webhook(body: bytes) -> list[AlarmRow]:
-    """One row per alert; WebhookError names what is wrong (answered 400, nothing stored)."""
+def parse_webhook(
+    body: bytes, limits: WebhookLimits | None = None, altered: dict[str, int] | None = None
+) -> list[AlarmRow]:
+    """One row per alert; WebhookError names what is wrong (answered 400, nothing stored).
+    Values are sanitised first (``altered`` counts what was changed, by reason)."""
     try:
         webhook = msgspec.json.decode(body, type=Webhook)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise WebhookError(str(exc)) from None
+        raise WebhookError(str(exc)[:200]) from None
+    if webhook.version != "4":
+        raise WebhookError(f"webhook version {webhook.version[:20]!r}: only version 4 is read")
+    limits = limits or WebhookLimits()
+    changes: dict[str, int] = {} if altered is None else altered
+    webhook.alerts = [_sanitised(alert, limits, changes) for alert in webhook.alerts]
     rows = []
     for alert in webhook.alerts:
         if alert.status not in ("firing", "resolved"):
-            raise WebhookError(f"alert status {alert.status!r} is neither firing nor resolved")
+            raise WebhookError(f"alert status {alert.status[:40]!r} is neither firing nor resolved")
         starts = parse_time(alert.startsAt)
         if starts is None:
             raise WebhookError("alert without startsAt")

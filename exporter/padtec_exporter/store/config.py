@@ -27,6 +27,26 @@ class RetentionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     alarms_days: int = 365
 
 
+class LimitsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Bounds on what one request may cost (docs/store.md, "Limits")."""
+
+    # Remote-write body as sent (snappy) and as declared once inflated: above → 413.
+    max_request_bytes: int = 16 * 1024 * 1024
+    max_decompressed_bytes: int = 32 * 1024 * 1024
+    # PostgreSQL cannot index a value much over 2.7 KB: two label columns share an index, so
+    # 1 KB each keeps every index row far below the limit. Longer → the series is dropped.
+    max_label_name_bytes: int = 128
+    max_label_value_bytes: int = 1024
+    max_labels_per_series: int = 64
+    # Remote-write requests handled at once; one more gets 503 + Retry-After.
+    max_concurrent_writes: int = 8
+    # Alertmanager webhook body; longer label values / annotations are cut (and counted).
+    max_webhook_bytes: int = 8 * 1024 * 1024
+    max_annotation_bytes: int = 16 * 1024
+    # /readyz answers 503 after this many write requests in a row failed with a 5xx.
+    unready_after_failures: int = 5
+
+
 class StoreConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     listen_address: str = "0.0.0.0:9788"
     # The DSN carries a password: give it as a file or an environment variable.
@@ -45,6 +65,7 @@ class StoreConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Alertmanager whose silences mark alarms ACKNOWLEDGED (optional).
     alertmanager_url: str | None = None
     silences_interval_seconds: float = 30.0
+    limits: LimitsConfig = msgspec.field(default_factory=LimitsConfig)
 
     def dsn(self) -> str:
         value = read_secret(value=None, file=self.dsn_file, env=self.dsn_env, what="store dsn")

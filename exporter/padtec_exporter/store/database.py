@@ -35,6 +35,29 @@ _REFUSALS = (
     'database "',
 )
 
+# SQLSTATE classes of a permanent refusal of *this data*: 22 data exception (bad bytes, value
+# out of range), 23 integrity constraint violation, 54 program limit exceeded (e.g. "index row
+# size 3024 exceeds btree version 4 maximum 2704"). Retrying the same data fails the same way.
+DATA_ERROR_CLASSES = ("22", "23", "54")
+
+
+class DataRefused(Exception):
+    """The database refused this data for good: drop it (and say so), never ask for a retry."""
+
+    def __init__(self, sqlstate: str, message: str) -> None:
+        super().__init__(f"{sqlstate}: {message}")
+        self.sqlstate = sqlstate
+
+
+def is_data_error(exc: psycopg.Error) -> bool:
+    return bool(exc.sqlstate) and str(exc.sqlstate)[:2] in DATA_ERROR_CLASSES
+
+
+def _first_line(exc: Exception, limit: int = 200) -> str:
+    # The first line names the problem; DETAIL lines may quote the value, which stays out.
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:limit]
+
 
 class Database:
     def __init__(
@@ -73,7 +96,11 @@ class Database:
             if conn is None or conn.closed:
                 conn = await self._connect()
             yield conn
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:
+            if is_data_error(exc):  # the connection is fine; the data is not
+                raise DataRefused(str(exc.sqlstate), _first_line(exc)) from None
+            if not isinstance(exc, psycopg.OperationalError):
+                raise
             # Connection lost, server gone or statement timeout: drop this connection and let
             # the caller answer 503.
             broken = conn is not None and (conn.broken or conn.closed)
@@ -81,7 +108,7 @@ class Database:
                 with contextlib.suppress(Exception):
                     await conn.close()
             conn = None
-            reason = str(exc).splitlines()[0] if str(exc) else "unavailable"
+            reason = _first_line(exc)
             if reused and broken:
                 raise StaleConnection(reason) from None
             raise DatabaseUnavailable(reason) from None

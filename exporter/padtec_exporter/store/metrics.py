@@ -16,7 +16,8 @@ class StoreMetrics:
         self.dropped = Counter(
             "padtec_store_samples_dropped",
             "Samples not stored, by reason (metric_not_kept, card_info, duplicate, "
-            "stale_marker, invalid_sample, invalid_labels).",
+            "stale_marker, invalid_sample, invalid_labels, label_too_long, too_many_labels, "
+            "database_refused).",
             ["reason"],
             registry=registry,
         )
@@ -24,6 +25,19 @@ class StoreMetrics:
             "padtec_store_requests_refused",
             "Requests answered with an error, by endpoint and reason.",
             ["endpoint", "reason"],
+            registry=registry,
+        )
+        self.alert_values_altered = Counter(
+            "padtec_store_alert_values_altered",
+            "Alert label or annotation values changed before storing, by reason "
+            "(control_characters replaced, too_long cut).",
+            ["reason"],
+            registry=registry,
+        )
+        self.alerts_dropped = Counter(
+            "padtec_store_alerts_dropped",
+            "Alerts of a webhook not stored, by reason (database_refused).",
+            ["reason"],
             registry=registry,
         )
         self.duration = Histogram(

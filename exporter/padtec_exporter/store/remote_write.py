@@ -40,7 +40,22 @@ class PayloadError(ValueError):
 Sample = tuple[bytes, int, float]
 
 
-def decompress(body: bytes) -> bytes:
+class PayloadTooLarge(PayloadError):
+    """The body would inflate beyond the configured limit (HTTP 413)."""
+
+
+DEFAULT_MAX_DECOMPRESSED = 32 * 1024 * 1024
+
+
+def decompress(body: bytes, limit: int = DEFAULT_MAX_DECOMPRESSED) -> bytes:
+    """Snappy block format. Its preamble declares the inflated length: checked against
+    ``limit`` before anything is allocated (a 5 MB body can declare 100 MB of zeros)."""
+    try:
+        declared, _ = _varint(body, 0)
+    except PayloadError:
+        raise PayloadError("not snappy block-compressed data: no length preamble") from None
+    if declared > limit:
+        raise PayloadTooLarge(f"inflates to {declared} bytes, above the limit of {limit} bytes")
     try:
         return bytes(cramjam.snappy.decompress_raw(body))
     except Exception as exc:  # cramjam raises its own DecompressionError

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -19,10 +21,15 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from padtec_exporter.registry import new_registry
 from padtec_exporter.store import alarms, jobs, schema
 from padtec_exporter.store.config import StoreConfig
-from padtec_exporter.store.database import Database, DatabaseUnavailable
+from padtec_exporter.store.database import Database, DatabaseUnavailable, DataRefused
 from padtec_exporter.store.metrics import StoreMetrics
-from padtec_exporter.store.remote_write import PayloadError, decode_write_request, decompress
-from padtec_exporter.store.writer import SampleWriter
+from padtec_exporter.store.remote_write import (
+    PayloadError,
+    PayloadTooLarge,
+    decode_write_request,
+    decompress,
+)
+from padtec_exporter.store.writer import UNSTORABLE, LabelLimits, SampleWriter
 from padtec_exporter.web.landing import landing
 
 log = logging.getLogger(__name__)
@@ -33,10 +40,10 @@ LANDING_PATHS = [
     ("/healthz", "liveness"),
     ("/readyz", "readiness (schema ready, database answering)"),
 ]
-MAX_BODY = 64 * 1024 * 1024
 # Expected while a dependency is away: logged as one line, not a traceback.
 _EXPECTED_JOB_ERRORS = (DatabaseUnavailable, httpx2.HTTPError)
 _Arg = TypeVar("_Arg")
+_T = TypeVar("_T")
 _SKIPPED = "skipped: another receiver runs this job now"
 
 
@@ -46,7 +53,22 @@ class StoreService:
         self.db = Database(dsn, config.connections, statement_timeout=config.write_timeout_seconds)
         self.registry = new_registry()
         self.metrics = StoreMetrics(self.registry)
-        self.writer = SampleWriter(self.db, config.metrics)
+        limits = config.limits
+        # One thread: the decoder is pure Python (the GIL), more threads would not go faster.
+        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-cpu")
+        self.writer = SampleWriter(
+            self.db,
+            config.metrics,
+            LabelLimits(
+                limits.max_label_name_bytes,
+                limits.max_label_value_bytes,
+                limits.max_labels_per_series,
+            ),
+            self.offload,
+        )
+        self._writes = 0  # remote-write requests in progress
+        self._write_failures = 0  # answered 5xx in a row
+        self._last_failure = ""
         self.plain = True
         self.ready = False  # schema in place; until then writes get 503
         self._tasks: list[asyncio.Task[None]] = []
@@ -66,6 +88,7 @@ class StoreService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.db.close()
+        self._cpu.shutdown(wait=False, cancel_futures=True)
 
     async def setup_schema(self) -> None:
         """Create what is missing (idempotent). Waits for the database to come up."""
@@ -202,7 +225,11 @@ class StoreService:
 
     # -- HTTP ------------------------------------------------------------------------------
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
+        limits = self.config.limits
+        # aiohttp refuses (413) a body above this while reading it, chunked or not.
+        app = web.Application(
+            client_max_size=max(limits.max_request_bytes, limits.max_webhook_bytes)
+        )
         app.router.add_post("/api/v1/write", self.remote_write)
         app.router.add_post("/api/v1/alerts", self.alert_webhook)
         app.router.add_get("/metrics", self.metrics_page)
@@ -214,65 +241,173 @@ class StoreService:
     def _state(self) -> str:
         return "Schema ready." if self.ready else "Starting: waiting for the database."
 
+    async def offload(self, work: Callable[[], _T]) -> _T:
+        """CPU-bound work (inflate, decode, COPY rows) on the store's one worker thread, so the
+        event loop keeps answering /healthz, /readyz and /metrics meanwhile."""
+        return await asyncio.get_running_loop().run_in_executor(self._cpu, work)
+
+    def _refuse(
+        self, endpoint: str, reason: str, status: int, text: str, **headers: str
+    ) -> web.Response:
+        self.metrics.refused.labels(endpoint, reason).inc()
+        return web.Response(status=status, text=text + "\n", headers=headers or None)
+
     async def remote_write(self, request: web.Request) -> web.Response:
-        """204 only once the samples are committed; 400 for garbage (Prometheus drops it);
-        5xx when the database cannot take them now (Prometheus retries)."""
+        """204 only once the samples are committed; 4xx for what can never be stored
+        (Prometheus drops it); 5xx when the database cannot take them now (it retries)."""
         if not self.ready:
-            self.metrics.refused.labels("write", "starting").inc()
-            return web.Response(status=503, text="store starting: schema not ready\n")
+            return self._refuse("write", "starting", 503, "store starting: schema not ready")
+        refusal = _check_write_headers(request.headers)
+        if refusal is not None:
+            status, reason, text = refusal
+            log.warning(
+                "remote-write request refused",
+                extra={"fields": {"reason": reason, "peer": request.remote}},
+            )
+            return self._refuse("write", reason, status, text)
+        limits = self.config.limits
+        if (request.content_length or 0) > limits.max_request_bytes:
+            return self._refuse(
+                "write", "too_large", 413, f"body above {limits.max_request_bytes} bytes"
+            )
+        if self._writes >= limits.max_concurrent_writes:
+            # Back-pressure: Prometheus honours Retry-After on a 5xx and keeps the batch.
+            return self._refuse(
+                "write", "busy", 503, "store busy, retry later", **{"Retry-After": "1"}
+            )
+        self._writes += 1
+        try:
+            response = await self._remote_write(request)
+        finally:
+            self._writes -= 1
+        if response.status >= 500:
+            self._write_failures += 1
+        elif response.status < 300:
+            self._write_failures = 0
+        return response
+
+    async def _remote_write(self, request: web.Request) -> web.Response:
         body = await request.read()
         started = time.perf_counter()
+        limit = self.config.limits.max_decompressed_bytes
+        known = self.writer.known_labels
         try:
-            samples = decode_write_request(decompress(body), self.writer.known_labels)
+            samples = await self.offload(
+                lambda: decode_write_request(decompress(body, limit), known)
+            )
+            count = len(samples)
             result = await self.writer.write(samples)
-        except PayloadError as exc:
-            self.metrics.refused.labels("write", "malformed").inc()
+        except PayloadTooLarge as exc:
             log.warning(
                 "remote-write payload refused",
                 extra={"fields": {"error": str(exc), "bytes": len(body), "peer": request.remote}},
             )
-            return web.Response(status=400, text=f"malformed remote-write payload: {exc}\n")
+            return self._refuse("write", "too_large", 413, f"remote-write payload {exc}")
+        except PayloadError as exc:
+            log.warning(
+                "remote-write payload refused",
+                extra={"fields": {"error": str(exc), "bytes": len(body), "peer": request.remote}},
+            )
+            return self._refuse("write", "malformed", 400, f"malformed remote-write payload: {exc}")
         except DatabaseUnavailable as exc:
-            self.metrics.refused.labels("write", "database").inc()
+            self._last_failure = f"database unavailable: {exc}"
             log.warning(
                 "database unavailable; asking Prometheus to retry",
                 extra={"fields": {"error": str(exc)}},
             )
-            return web.Response(status=503, text="database unavailable, retry later\n")
+            return self._refuse("write", "database", 503, "database unavailable, retry later")
+        except DataRefused as exc:
+            # The samples' COPY itself was refused: retrying cannot help.
+            log.error(
+                "database refused the batch's samples; dropped",
+                extra={"fields": {"sqlstate": exc.sqlstate, "error": str(exc)}},
+            )
+            self.metrics.dropped.labels("database_refused").inc(count)
+            return self._refuse("write", "nothing_storable", 400, f"database refused: {exc}")
         except psycopg.Error as exc:
-            # Not stored: a 5xx makes Prometheus retry rather than drop the samples.
-            self.metrics.refused.labels("write", "database_error").inc()
+            # Unclassified: most likely our bug; a 5xx keeps the samples in Prometheus' WAL.
+            self._last_failure = f"database error {exc.sqlstate}"
             log.error(
                 "database refused the write",
                 extra={"fields": {"error": type(exc).__name__, "sqlstate": exc.sqlstate}},
             )
-            return web.Response(status=500, text=f"database error {exc.sqlstate}\n")
+            return self._refuse("write", "database_error", 500, f"database error {exc.sqlstate}")
         self.metrics.duration.observe(time.perf_counter() - started)
         self.metrics.received.inc(result.received)
         self.metrics.written.inc(result.written)
         for reason, count in result.dropped.items():
             self.metrics.dropped.labels(reason).inc(count)
         self.metrics.last_write.set(time.time())
+        if result.received and not result.written and set(result.dropped) <= UNSTORABLE:
+            # Nothing in it can ever be stored: 4xx, so Prometheus drops it (remote-write spec).
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.dropped.items()))
+            return self._refuse("write", "nothing_storable", 400, f"no sample storable: {reasons}")
         return web.Response(status=204)
 
     async def alert_webhook(self, request: web.Request) -> web.Response:
-        """Alertmanager webhook (version 4): 200 once recorded; 400 for what is not a webhook
-        (Alertmanager does not retry it); 503 while the database is away (it retries)."""
+        """Alertmanager webhook (version 4): 200 once recorded; 4xx for what is not a webhook
+        or cannot be stored (Alertmanager does not retry it); 503 while the database is away
+        (it retries)."""
+        limits = self.config.limits
+        if (request.content_length or 0) > limits.max_webhook_bytes:
+            return self._refuse(
+                "alerts", "too_large", 413, f"body above {limits.max_webhook_bytes} bytes"
+            )
+        body = await request.read()
+        altered: dict[str, int] = {}
+        bounds = alarms.WebhookLimits(limits.max_label_value_bytes, limits.max_annotation_bytes)
         try:
-            rows = alarms.parse_webhook(await request.read())
+            rows = await self.offload(lambda: alarms.parse_webhook(body, bounds, altered))
         except alarms.WebhookError as exc:
-            self.metrics.refused.labels("alerts", "malformed").inc()
             log.warning("alert webhook refused", extra={"fields": {"error": str(exc)}})
-            return web.Response(status=400, text=f"not an Alertmanager webhook: {exc}\n")
+            return self._refuse("alerts", "malformed", 400, f"not an Alertmanager webhook: {exc}")
+        for reason, count in altered.items():
+            self.metrics.alert_values_altered.labels(reason).inc(count)
+        if altered:
+            log.warning("alert values sanitised", extra={"fields": {"changes": altered}})
         if not self.ready:
-            self.metrics.refused.labels("alerts", "starting").inc()
-            return web.Response(status=503, text="store starting: schema not ready\n")
+            return self._refuse("alerts", "starting", 503, "store starting: schema not ready")
+        try:
+            stored = await self._record_alarms(rows)
+        except DatabaseUnavailable:
+            return self._refuse("alerts", "database", 503, "database unavailable, retry later")
+        except psycopg.Error as exc:
+            log.error(
+                "database refused the alerts",
+                extra={"fields": {"error": type(exc).__name__, "sqlstate": exc.sqlstate}},
+            )
+            return self._refuse("alerts", "database_error", 500, f"database error {exc.sqlstate}")
+        if rows and not stored:
+            return self._refuse("alerts", "nothing_storable", 400, "no alert could be stored")
+        return web.Response(status=200, text="recorded\n")
+
+    async def _record_alarms(self, rows: list[alarms.AlarmRow]) -> int:
+        """All in one transaction; when the database refuses one of them for good, each on its
+        own, dropping (and counting) the ones refused."""
         try:
             await self.db.run(lambda conn: self._in_transaction(conn, alarms.record, rows))
-        except DatabaseUnavailable:
-            self.metrics.refused.labels("alerts", "database").inc()
-            return web.Response(status=503, text="database unavailable, retry later\n")
-        return web.Response(status=200, text="recorded\n")
+            return len(rows)
+        except DataRefused:
+            pass
+        stored = 0
+        for row in rows:
+            try:
+                await self.db.run(
+                    functools.partial(self._in_transaction, work=alarms.record, arg=[row])
+                )
+                stored += 1
+            except DataRefused as exc:
+                self.metrics.alerts_dropped.labels("database_refused").inc()
+                log.warning(
+                    "alert dropped: cannot be stored",
+                    extra={
+                        "fields": {
+                            "alertname": row.labels.get("alertname", "")[:100],
+                            "sqlstate": exc.sqlstate,
+                        }
+                    },
+                )
+        return stored
 
     async def metrics_page(self, request: web.Request) -> web.Response:
         return web.Response(
@@ -285,6 +420,12 @@ class StoreService:
     async def readyz(self, request: web.Request) -> web.Response:
         if not self.ready:
             return web.Response(status=503, text="schema not ready\n")
+        failures = self._write_failures
+        if failures >= self.config.limits.unready_after_failures:
+            return web.Response(
+                status=503,
+                text=f"writes failing: the last {failures} failed ({self._last_failure})\n",
+            )
         try:
             await self.db.run(lambda conn: conn.execute("SELECT 1"))
         except DatabaseUnavailable as exc:
@@ -303,3 +444,40 @@ def _outcome_fields(outcome: object) -> dict[str, object]:
     if isinstance(outcome, dict):  # rows removed per table
         return {f"removed_{k}": v for k, v in outcome.items()} or {"removed": 0}
     return {"result": str(outcome)}
+
+
+_SNAPPY = "snappy"
+_PROTOBUF = "application/x-protobuf"
+
+
+def _check_write_headers(headers: Mapping[str, str]) -> tuple[int, str, str] | None:
+    """Remote-write 1.0: snappy-encoded protobuf. Anything else is refused before the body
+    is read: (status, reason, text), or None when the headers are fine. Missing headers are
+    taken as the spec's values (some senders leave them out)."""
+    encoding = headers.get("Content-Encoding", _SNAPPY).strip().lower()
+    if encoding != _SNAPPY:
+        return (
+            415,
+            "unsupported_encoding",
+            f"Content-Encoding {encoding[:40]!r} not accepted: remote-write bodies are snappy",
+        )
+    media, _, params = headers.get("Content-Type", _PROTOBUF).partition(";")
+    if media.strip().lower() != _PROTOBUF:
+        return 415, "unsupported_type", f"Content-Type {media[:60]!r} not accepted: {_PROTOBUF}"
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "proto" and value.strip('"') != "prometheus.WriteRequest":
+            return (
+                415,
+                "unsupported_type",
+                f"protobuf message {value[:60]!r} not accepted: remote-write 1.0 "
+                "(prometheus.WriteRequest) only",
+            )
+    version = headers.get("X-Prometheus-Remote-Write-Version", "0.1.0").strip()
+    if not version.startswith(("0.", "1.")):
+        return (
+            415,
+            "unsupported_version",
+            f"remote-write version {version[:20]!r} not accepted: 0.1.0 (1.0) only",
+        )
+    return None
