@@ -90,12 +90,18 @@ class GuardAllButNmsApi:
 
 
 async def start_simulator(
-    config: SimulatorConfig, listen: str, web_config_file: str | None = None
+    config: SimulatorConfig,
+    listen: str,
+    web_config_file: str | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> SimulatorHandle:
-    """Serve a simulated NMS on ``listen``; the caller closes the handle."""
+    """Serve a simulated NMS on ``listen``; the caller closes the handle.
+
+    ``clock`` (default: wall clock) dates updates and alarms; a frozen one makes every answer
+    reproducible (the golden exposition)."""
     config = checked(config)
     steps = load_scenario(config.scenario) if config.scenario else []
-    sim = Simulator(config)
+    sim = Simulator(config) if clock is None else Simulator(config, clock)
     if steps:
         check_cards(steps, sim, str(config.scenario))
     web_config = load_web_config(web_config_file)
