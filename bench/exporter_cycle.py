@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import resource
 import statistics
@@ -22,17 +23,24 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-from prometheus_client import CollectorRegistry
+import msgspec
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 
 from padtec_exporter.collect import CollectMetrics
 from padtec_exporter.collect.collector import NmsCollector
+from padtec_exporter.collect.data import NmsData
 from padtec_exporter.config import config_from_data
 from padtec_exporter.expose import ExporterHttp, Renderer
 from padtec_exporter.expose.server import ReadyState
 from padtec_exporter.model import RowDecoder, UnitResolver
+from padtec_exporter.model.values import ValueRejected, parse_number, text
 from padtec_exporter.nms import NmsClient, NmsMetrics
+from padtec_exporter.nms.paging import Page
 from padtec_exporter.web import serve_app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -173,12 +181,20 @@ async def run_cycles(
                 stdout=asyncio.subprocess.PIPE,
             )
         requests_before = requests_sent(registry)
+        profile = cProfile.Profile() if args.profile and cycle == 2 else None
+        if profile is not None:
+            profile.enable()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         ok = await collector.run_job("normal")
         exposition = await asyncio.to_thread(renderer.render, [collector.data])
+        if profile is not None:
+            profile.disable()
+            profile.dump_stats(args.profile)
         state["exposition"] = exposition
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         requests = requests_sent(registry) - requests_before
+        if cycle == 2:
+            cpu_measured = cpu
         bound = requests * args.latency / args.concurrency
         role = {1: "warm-up", 2: "measured", 3: "with scrapes"}[cycle]
         print(
@@ -201,9 +217,123 @@ async def run_cycles(
         f"exposition: {exposition.series} series, plain {len(exposition.text) / 1e6:.1f} MB, "
         f"gzip {len(exposition.gzipped.complete(b'')) / 1e6:.1f} MB"
     )
-    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+    exporter_cpu, exporter_rss = cpu_measured, peak_rss_mb()
+    print(f"peak RSS: {exporter_rss:.0f} MB")
     await runner.cleanup()
+    # The floor and the naive design, on the same pages fetched once more (after the
+    # exporter's figures, so the copies kept here count in no figure above).
+    bodies = await fetch_bodies(client)
     await client.close()
+    floor = floor_cpu(bodies)
+    naive, naive_series = naive_cpu(bodies, collector.data)
+    print(
+        f"floor (only decoding the {len(bodies)} pages' JSON, {sum(map(len, bodies)) / 1e6:.0f} MB, "
+        f"with {floor[0]}): {floor[1]:.2f}s of CPU"
+    )
+    print(
+        f"naive (prometheus_client custom collector, {naive_series} series): decode "
+        f"{naive[0]:.2f}s + one scrape's exposition {naive[1]:.2f}s = {sum(naive):.2f}s of CPU "
+        "per sweep, and the exposition part again on every scrape"
+    )
+    print(
+        f"ratios: exporter/floor {exporter_cpu / floor[1]:.1f}x, "
+        f"naive/exporter {sum(naive) / exporter_cpu:.1f}x "
+        f"(measured sweep {exporter_cpu:.2f}s of CPU)"
+    )
+
+
+async def fetch_bodies(client: NmsClient) -> list[bytes]:
+    """The raw pages of one full sweep of measures/state, through the same client."""
+    bodies: list[bytes] = []
+
+    def keep(body: bytes) -> Page[None]:
+        bodies.append(body)
+        return Page([], len(msgspec.json.decode(body)))
+
+    await client.fetch_sweep("measures/state", {}, keep)
+    return bodies
+
+
+def floor_cpu(bodies: list[bytes]) -> tuple[str, float]:
+    """CPU of decoding every page into Python objects with the fastest decoder here."""
+    decoders: dict[str, Callable[[bytes], object]] = {"msgspec": msgspec.json.decode}
+    try:
+        import orjson  # type: ignore[import-not-found, unused-ignore]
+
+        decoders["orjson"] = orjson.loads
+    except ImportError:
+        pass
+    best = ("", float("inf"))
+    for name, decode in decoders.items():
+        cpu0 = time.process_time()
+        for body in bodies:
+            decode(body)
+        best = min(best, (name, time.process_time() - cpu0), key=lambda x: x[1])
+    return best
+
+
+class NaiveCollector:
+    """The design the exporter replaces: every scrape turns the decoded rows into metric
+    families with prometheus_client (the same families, labels and unit scaling)."""
+
+    def __init__(self, rows: list[dict[str, Any]], data: NmsData) -> None:
+        self._rows, self._data, self._units = rows, data, UnitResolver()
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        labels = ["nms", "site", "card_uid", "measure", "measure_key", "measure_subkey", "port"]
+        families: dict[str, GaugeMetricFamily] = {}
+        for row in self._rows:
+            try:
+                value = parse_number(row.get("measureValue"))
+            except ValueRejected:
+                continue
+            key, name = row.get("measureKey"), text(row.get("measureName"))
+            family, scale = self._units.resolve(
+                key if isinstance(key, int) else None,
+                name,
+                text(row.get("measureGroup")),
+                text(row.get("cardFamily")),
+            )
+            metric = families.get(family)
+            if metric is None:
+                metric = families[family] = GaugeMetricFamily(
+                    f"padtec_{family}", family, labels=labels
+                )
+            metric.add_metric(
+                [
+                    "bench",
+                    text(row.get("locationSite")),
+                    text(row.get("cardUid")),
+                    name,
+                    text(key),
+                    text(row.get("measureSubKey")),
+                    text(row.get("port")),
+                ],
+                value * scale,
+            )
+        info = GaugeMetricFamily(
+            "padtec_card_info",
+            "Card inventory",
+            labels=["nms", "site", "card_uid", "card_model", "card_family", "card_part"],
+        )
+        for card in self._data.cards.values():
+            info.add_metric(["bench", card.site, card.uid, card.model, card.family, card.part], 1)
+        yield info
+        yield from families.values()
+
+
+def naive_cpu(bodies: list[bytes], data: NmsData) -> tuple[tuple[float, float], int]:
+    """CPU of the naive design: (decoding the pages, one scrape's exposition), and its series."""
+    cpu0 = time.process_time()
+    rows = [row for body in bodies for row in msgspec.json.decode(body)]
+    decoded = time.process_time() - cpu0
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(NaiveCollector(rows, data))
+    cpu0 = time.process_time()
+    text_out = generate_latest(registry)
+    scrape = time.process_time() - cpu0
+    series = text_out.count(b"\n") - text_out.count(b"\n#")
+    return (decoded, scrape), series
 
 
 def peak_rss_mb() -> float:
@@ -233,4 +363,5 @@ if __name__ == "__main__":
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--scrape-seconds", type=float, default=30.0)
+    parser.add_argument("--profile", help="write a cProfile of the measured sweep to this file")
     asyncio.run(main(parser.parse_args()))
