@@ -16,15 +16,12 @@ from urllib.parse import urlsplit
 import msgspec
 import yaml
 
-from padtec_exporter.configfile import ConfigError, convert_struct, yaml_problem
+from padtec_exporter.configfile import ConfigError, Strict, convert_struct, yaml_problem
+from padtec_exporter.model.units import UnitRule
 from padtec_exporter.web.server import parse_listen_address
 
 _METRIC_SUFFIX = re.compile(r"^[a-z_][a-z0-9_]*$")
 _LABEL_VALUE_SAFE = re.compile(r"^[A-Za-z0-9_.:-]+$")
-
-
-class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Base for config sections: unknown keys are typos and are refused."""
 
 
 class AuthConfig(Strict):
@@ -128,21 +125,6 @@ class CollectConfig(Strict):
     # Cross-check full sweeps against inventory/count, measures/count and alarm/count (TOTAL,
     # assumed to count active alarms): a short sweep is published as incomplete.
     check_counts: bool = True
-
-
-class UnitRule(Strict):
-    """Maps measures to a metric family; the first rule whose every given field matches wins.
-
-    ``name`` is a regular expression matched (case-insensitively) against measureName;
-    ``group`` and ``card_family`` compare case-insensitively; ``key`` is measureKey.
-    """
-
-    family: str
-    scale: float = 1.0
-    key: int | None = None
-    name: str | None = None
-    group: str | None = None
-    card_family: str | None = None
 
 
 class WebConfig(Strict):

@@ -1,22 +1,32 @@
 """Load a YAML file into a typed msgspec Struct, with errors that name the key.
 
 Every component (exporter, simulator, store, bridge) keeps its own config Struct; this is the
-one place that turns a file into such a Struct and a mistake into a readable message.
+one place that turns a file into such a Struct and a mistake into a readable message, and
+holds the running configuration of a server that reloads (``ReloadableConfig``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import time
 import types
 import typing
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union
+from typing import Any, Generic, Literal, TypeVar, Union
 
 import msgspec
 import yaml
+from prometheus_client import CollectorRegistry, Gauge
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of every config section: unknown keys are typos and are refused."""
 
 
 class ConfigError(Exception):
@@ -131,3 +141,50 @@ def read_secret(*, value: str | None, file: str | None, env: str | None, what: s
             raise ConfigError(f"{what}: environment variable {env} is not set")
         return found.strip()
     return value
+
+
+class ReloadableConfig(Generic[T]):
+    """The running configuration of a server that reloads (blackbox_exporter's SafeConfig):
+    a file that fails to load or validate is refused and the running configuration stays;
+    ``<prefix>_config_last_reload_successful`` and ``..._success_timestamp_seconds`` say how
+    the last reload went."""
+
+    def __init__(
+        self,
+        current: T,
+        path: Path | str | None,
+        load: Callable[[Path | str | None], T],
+        registry: CollectorRegistry,
+        prefix: str,
+    ) -> None:
+        self.current = current
+        self.path = path  # tests point a running server at another file
+        self._load = load
+        self._ok = Gauge(
+            f"{prefix}_config_last_reload_successful",
+            "1 when the last configuration reload worked.",
+            registry=registry,
+        )
+        self._time = Gauge(
+            f"{prefix}_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful configuration reload.",
+            registry=registry,
+        )
+        self._succeeded()
+
+    async def reload(self, apply: Callable[[T, T], Awaitable[None]]) -> tuple[bool, str]:
+        """Load the file again and ``apply(old, new)``; (worked, one line for the caller)."""
+        try:
+            new = self._load(self.path)
+        except ConfigError as exc:
+            self._ok.set(0)
+            log.error("configuration reload refused", extra={"fields": {"error": str(exc)}})
+            return False, f"reload refused, old configuration kept: {exc}"
+        old, self.current = self.current, new
+        await apply(old, new)
+        self._succeeded()
+        return True, "configuration reloaded"
+
+    def _succeeded(self) -> None:
+        self._ok.set(1)
+        self._time.set(time.time())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable
+
 from prometheus_client import (
     GC_COLLECTOR,
     PLATFORM_COLLECTOR,
@@ -9,6 +12,7 @@ from prometheus_client import (
     CollectorRegistry,
     disable_created_metrics,
 )
+from prometheus_client.metrics import MetricWrapperBase
 
 
 def new_registry() -> CollectorRegistry:
@@ -21,3 +25,12 @@ def new_registry() -> CollectorRegistry:
     for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
         registry.register(collector)
     return registry
+
+
+def forget_labelled(metrics: Iterable[object], **labels: str) -> None:
+    """Remove, from each metric among ``metrics`` that has these label names, every series
+    carrying these label values (e.g. everything of an NMS that left the configuration)."""
+    for metric in metrics:
+        if isinstance(metric, MetricWrapperBase):
+            with contextlib.suppress(ValueError):  # a metric without these label names
+                metric.remove_by_labels(labels)

@@ -134,7 +134,7 @@ async def test_cards_added_and_removed_follow_the_inventory(stack: Stack) -> Non
 async def test_reload_refuses_a_bad_file_and_keeps_running(stack: Stack, tmp_path) -> None:  # type: ignore[no-untyped-def]
     config_path = tmp_path / "config.yml"
     config_path.write_text("nms: [{name: sim, base_url: 'ftp://nowhere'}]\n")
-    stack.exporter.config_path = str(config_path)
+    stack.exporter.reloadable.path = str(config_path)
     base = stack.metrics_url.removesuffix("/metrics")
     response = await stack.http.post(f"{base}/-/reload")
     assert response.status_code == 400
@@ -151,6 +151,35 @@ async def test_reload_refuses_a_bad_file_and_keeps_running(stack: Stack, tmp_pat
     assert response.status_code == 200, response.text
     samples = await stack.scrape()
     assert value(samples, "padtec_exporter_config_last_reload_successful") == 1.0
+
+
+async def test_a_reload_that_removes_an_nms_removes_its_series(stack: Stack, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    await stack.wait_for(lambda s: value(s, "padtec_nms_up", nms="sim") == 1.0)
+
+    def of(samples: dict[str, list[tuple[dict[str, str], float]]], nms: str) -> set[str]:
+        return {
+            name
+            for name, series in samples.items()
+            for labels, _ in series
+            if labels.get("nms") == nms
+        }
+
+    before = of(await stack.scrape(), "sim")
+    assert {"padtec_nms_up", "padtec_nms_requests_total", "padtec_collection_runs_total"} <= before
+    assert "padtec_card_info" in before
+    config_path = tmp_path / "config.yml"
+    base = stack.metrics_url.removesuffix("/metrics")
+    config_path.write_text(
+        f"nms: [{{name: other, base_url: '{stack.nms_url}', "
+        "auth: {username: admin, password: admin}}]\n"
+        f"web: {{listen_address: '{base.removeprefix('http://')}'}}\n"
+    )
+    stack.exporter.reloadable.path = str(config_path)
+    response = await stack.http.post(f"{base}/-/reload")
+    assert response.status_code == 200, response.text
+    await stack.wait_for(lambda s: value(s, "padtec_nms_up", nms="other") == 1.0, timeout=30)
+    await stack.wait_for(lambda s: not of(s, "sim"))
+    assert not of(await stack.scrape(), "sim")
 
 
 async def test_scrape_formats(stack: Stack) -> None:

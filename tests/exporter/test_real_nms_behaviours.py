@@ -95,7 +95,7 @@ async def test_a_page_size_cap_below_page_size_still_gets_every_series(
         await stack.wait_for(everything_exposed(truth))
         samples = await stack.scrape()
         assert value(samples, "padtec_collection_incomplete_total", tier="normal") == 0.0
-        assert stack.exporter._running["sim"].client.page_size == 7
+        assert stack.exporter.pipelines["sim"].client.page_size == 7
     capped = [r for r in caplog.records if "fewer rows per page" in r.getMessage()]
     assert len(capped) == 1  # remembered: logged once, not per sweep
 

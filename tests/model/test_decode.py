@@ -3,8 +3,7 @@ from collections import Counter
 
 import pytest
 
-from padtec_exporter.config import UnitRule
-from padtec_exporter.model import MalformedPage, RowDecoder, UnitResolver
+from padtec_exporter.model import MalformedPage, RowDecoder, UnitResolver, UnitRule
 
 # The real row captured in Dec 2025 (shared/padtec-api.md).
 DEC_2025 = {

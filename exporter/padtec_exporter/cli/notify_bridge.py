@@ -9,7 +9,6 @@ from padtec_exporter.cli.options import (
     listen_option,
     logging_options,
     run,
-    stop_event,
     web_config_option,
 )
 from padtec_exporter.configfile import ConfigError, load_struct
@@ -37,8 +36,10 @@ def command(
     log_level: str | None,
 ) -> None:
     """Receive Alertmanager webhooks and send them as SMS, WhatsApp or Telegram messages."""
+    from aiohttp import web
+
     from padtec_exporter.notify import Bridge, BridgeConfig
-    from padtec_exporter.web import serve_app
+    from padtec_exporter.web import serve_app, serve_until_signalled
 
     setup_logging(log_format or "text", log_level or "info")
     try:
@@ -49,11 +50,17 @@ def command(
     address = listen or config.listen_address
     check_listen(address)
 
-    async def serve() -> None:
-        stop = stop_event()
-        runner = await serve_app(bridge.app(), address, web_config)
+    runners: list[web.AppRunner] = []
+
+    async def start() -> None:
+        runners.append(await serve_app(bridge.app(), address, web_config))
         log.info("notify bridge listening", extra={"fields": {"address": address}})
-        await stop.wait()
-        await runner.cleanup()
+
+    async def close() -> None:
+        for runner in runners:
+            await runner.cleanup()
+
+    async def serve() -> None:
+        await serve_until_signalled(start, close)
 
     run(serve())

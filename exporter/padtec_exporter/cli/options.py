@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
-import signal
 import socket
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -58,15 +57,6 @@ def _checked_web_config(
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
     return value
-
-
-def stop_event() -> asyncio.Event:
-    """An event set by SIGTERM or SIGINT (call from inside the running loop)."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
 
 
 def listen_option(default: str | None, help: str) -> Callable[[F], F]:

@@ -14,13 +14,13 @@ from padtec_exporter.cli.options import (
     listen_option,
     logging_options,
     run,
-    stop_event,
     web_config_option,
 )
 from padtec_exporter.configfile import ConfigError, load_struct
 from padtec_exporter.logs import setup_logging
 
 if TYPE_CHECKING:
+    from padtec_exporter.simulate import SimulatorHandle
     from padtec_exporter.simulate.config import SimulatorConfig
 
 log = logging.getLogger(__name__)
@@ -95,12 +95,26 @@ def _load_config(path: str | None, overrides: dict[str, Any]) -> SimulatorConfig
 
 async def _serve(config: SimulatorConfig, listen: str, web_config: str | None) -> None:
     from padtec_exporter.simulate import start_simulator
+    from padtec_exporter.web import serve_until_signalled
 
-    stop = stop_event()
-    try:
-        handle = await start_simulator(config, listen, web_config)
-    except (ConfigError, OSError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    handles: list[SimulatorHandle] = []
+
+    async def start() -> None:
+        try:
+            handles.append(await start_simulator(config, listen, web_config))
+        except (ConfigError, OSError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        _started(handles[0], config)
+
+    async def close() -> None:
+        if handles:
+            log.info("simulated NMS stopping")
+            await handles[0].close()
+
+    await serve_until_signalled(start, close)
+
+
+def _started(handle: SimulatorHandle, config: SimulatorConfig) -> None:
     truth = handle.simulator.truth()
     log.info(
         "simulated NMS listening",
@@ -114,6 +128,3 @@ async def _serve(config: SimulatorConfig, listen: str, web_config: str | None) -
             }
         },
     )
-    await stop.wait()
-    log.info("simulated NMS stopping")
-    await handle.close()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import click
@@ -10,7 +9,6 @@ from padtec_exporter.cli.options import (
     listen_option,
     logging_options,
     run,
-    stop_event,
     web_config_option,
 )
 from padtec_exporter.cli.store_sql import init_sql_command
@@ -52,9 +50,10 @@ def command(
         return
     import msgspec
     import psycopg
+    from aiohttp import web
 
     from padtec_exporter.store import StoreConfig, StoreService
-    from padtec_exporter.web import serve_app
+    from padtec_exporter.web import serve_app, serve_until_signalled
 
     setup_logging(log_format or "text", log_level or "info")
     try:
@@ -68,24 +67,21 @@ def command(
     check_listen(address)
 
     async def serve() -> None:
-        stop = stop_event()
         service = StoreService(config, dsn)
-        runner = await serve_app(service.app(), address, web_config)
-        log.info("store listening", extra={"fields": {"address": address}})
-        # Starting waits for the database; a SIGTERM meanwhile must still stop the process.
-        starting = asyncio.create_task(service.start())
-        stopping = asyncio.create_task(stop.wait())
-        try:
-            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if starting.done():
-                starting.result()  # raises when the schema could not be set up
-                await stopping
-        finally:
-            for task in (starting, stopping):
-                task.cancel()
-            await asyncio.gather(starting, stopping, return_exceptions=True)
-            await runner.cleanup()
+        runners: list[web.AppRunner] = []
+
+        async def start() -> None:
+            runners.append(await serve_app(service.app(), address, web_config))
+            log.info("store listening", extra={"fields": {"address": address}})
+            # Waits for the database; a SIGTERM meanwhile still stops the process.
+            await service.start()  # raises when the schema could not be set up
+
+        async def close() -> None:
+            for runner in runners:
+                await runner.cleanup()
             await service.close()
+
+        await serve_until_signalled(start, close)
 
     from padtec_exporter.store.database import DatabaseRefused
 

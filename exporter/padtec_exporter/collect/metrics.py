@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from padtec_exporter.registry import forget_labelled
+
+# Measures that render to the same series (same family and labels): the renderer keeps one.
+DUPLICATE_SERIES = "duplicate_series"
 
 
 class CollectMetrics:
@@ -78,8 +83,19 @@ class CollectMetrics:
             self.incomplete.labels(nms, tier)
         self.cards_from_measures.labels(nms).set(0)
 
-    def forget(self, nms: str, tiers: list[str]) -> None:
-        for tier in tiers:
-            for gauge in (self.duration, self.last_success, self.in_flight, self.missing_rows):
-                with contextlib.suppress(KeyError):
-                    gauge.remove(nms, tier)
+    def invalid_counter(self, nms: str) -> Callable[[str, str], None]:
+        """Counts the rows or values of ``nms`` the decoder drops: (resource, reason)."""
+        counter = self.rows_invalid
+
+        def count(resource: str, reason: str) -> None:
+            counter.labels(nms, resource, reason).inc()
+
+        return count
+
+    def duplicate_series(self, nms: str, count: int) -> None:
+        if count:  # the label set only appears once there was a duplicate
+            self.rows_invalid.labels(nms, "measures", DUPLICATE_SERIES).inc(count)
+
+    def forget(self, nms: str) -> None:
+        """Remove every series of ``nms`` (it left the configuration)."""
+        forget_labelled(vars(self).values(), nms=nms)

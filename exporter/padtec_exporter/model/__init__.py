@@ -6,7 +6,7 @@ from padtec_exporter.model.decode import (
     RowDecoder,
 )
 from padtec_exporter.model.records import Alarm, Card, Measure
-from padtec_exporter.model.units import UnitResolver, builtin_rules
+from padtec_exporter.model.units import UnitResolver, UnitRule, builtin_rules
 
 __all__ = [
     "Alarm",
@@ -16,5 +16,6 @@ __all__ = [
     "Measure",
     "RowDecoder",
     "UnitResolver",
+    "UnitRule",
     "builtin_rules",
 ]

@@ -11,9 +11,25 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from padtec_exporter.config import UnitRule
+from padtec_exporter.configfile import Strict
 
 UNKNOWN_FAMILY = "measure_value"
+
+
+class UnitRule(Strict):
+    """Maps measures to a metric family; the first rule whose every given field matches wins.
+
+    ``name`` is a regular expression matched (case-insensitively) against measureName;
+    ``group`` and ``card_family`` compare case-insensitively; ``key`` is measureKey.
+    """
+
+    family: str
+    scale: float = 1.0
+    key: int | None = None
+    name: str | None = None
+    group: str | None = None
+    card_family: str | None = None
+
 
 # Families and what they hold; the exposition's HELP text comes from here.
 FAMILY_HELP: dict[str, str] = {

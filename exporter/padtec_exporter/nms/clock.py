@@ -70,22 +70,8 @@ def zone_offset(zone: tzinfo, at_utc: datetime) -> timedelta:
     return at_utc.astimezone(zone).utcoffset() or timedelta(0)
 
 
-def to_utc(
-    local: datetime, *, offset: timedelta | None = None, zone: tzinfo | None = None
-) -> datetime:
-    """An NMS local timestamp (naive) as aware UTC: the zone wins, then the offset, else UTC."""
-    if zone is not None:
-        return local.replace(tzinfo=zone).astimezone(UTC)
-    return (local - (offset or timedelta(0))).replace(tzinfo=UTC)
-
-
-def wall_seconds(local: datetime) -> float:
-    """A naive local timestamp read as if it were UTC (the offset is applied later)."""
-    return local.replace(tzinfo=UTC).timestamp()
-
-
 def to_local_wall(seconds: float) -> datetime:
-    """The inverse of ``wall_seconds``: the naive local datetime."""
+    """Wall seconds (a naive local timestamp read as if it were UTC) as the naive datetime."""
     return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
 
 
@@ -94,7 +80,7 @@ class ClockTracker:
     """One NMS's clock: a configured zone, or the offset estimated from its replies.
 
     ``observe`` is fed after each sweep; it returns True when the offset changed (the caller
-    logs it). ``shift_seconds`` is what to subtract from wall seconds (``wall_seconds``) to get
+    logs it). ``shift_seconds`` is what to subtract from wall seconds (local read as UTC) to get
     Unix time: 0 with a configured zone, whose conversion happens while parsing.
     """
 

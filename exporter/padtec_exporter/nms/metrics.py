@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from padtec_exporter.registry import forget_labelled
+
 # Observed NMS latency is ~70-120 ms per page; timeouts go up to a minute.
 DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -54,6 +56,10 @@ class NmsMetrics:
 
     def recorder(self, nms: str) -> NmsRecorder:
         return NmsRecorder(self, nms)
+
+    def forget(self, nms: str) -> None:
+        """Remove every series of ``nms`` (it left the configuration)."""
+        forget_labelled(vars(self).values(), nms=nms)
 
 
 class NmsRecorder:

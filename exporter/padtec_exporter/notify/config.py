@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import msgspec
 
-from padtec_exporter.configfile import ConfigError, read_secret
+from padtec_exporter.configfile import ConfigError, Strict, read_secret
 
 
-class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    pass
-
-
-class TwilioConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class TwilioConfig(Strict, kw_only=True):
     api_base: str = "https://api.twilio.com"
     account_sid: str
     auth_token_file: str | None = None
@@ -28,7 +24,7 @@ class TwilioConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         return token
 
 
-class TelegramConfig(_Strict):
+class TelegramConfig(Strict):
     api_base: str = "https://api.telegram.org"
     bot_token_file: str | None = None
     bot_token_env: str | None = None
@@ -43,13 +39,13 @@ class TelegramConfig(_Strict):
         return token
 
 
-class RateLimitConfig(_Strict):
+class RateLimitConfig(Strict):
     # Token bucket per recipient: `burst` messages at once, refilled at `per_minute`.
     per_minute: float = 6.0
     burst: int = 10
 
 
-class BridgeConfig(_Strict):
+class BridgeConfig(Strict):
     listen_address: str = "0.0.0.0:9789"
     twilio: TwilioConfig | None = None
     telegram: TelegramConfig | None = None

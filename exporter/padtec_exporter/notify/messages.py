@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 import msgspec
 
@@ -60,7 +59,3 @@ def dedup_key(channel: str, recipient: str, notification: Notification) -> str:
     prints = ",".join(sorted(f"{a.fingerprint}:{a.status}" for a in notification.alerts))
     raw = f"{channel}|{recipient}|{notification.groupKey}|{notification.status}|{prints}"
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def as_dict(notification: Notification) -> dict[str, Any]:
-    return msgspec.to_builtins(notification)  # type: ignore[no-any-return]

@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from padtec_exporter.configfile import ConfigError, convert_struct
+from padtec_exporter.configfile import ConfigError, Strict, convert_struct
 
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 
 
-class SimulatorUser(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class SimulatorUser(Strict):
     username: str
     password: str
 
@@ -23,7 +23,7 @@ def _default_users() -> list[SimulatorUser]:
     return [SimulatorUser(username="admin", password="admin")]  # noqa: S106
 
 
-class SimulatorConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class SimulatorConfig(Strict):
     seed: int = 42
     sites: NonNegativeInt = 6
     cards_per_site: NonNegativeInt = 8

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from padtec_exporter.configfile import Strict
+
 NonNegative = Annotated[float, msgspec.Meta(ge=0)]
 Positive = Annotated[float, msgspec.Meta(gt=0)]
 Probability = Annotated[float, msgspec.Meta(ge=0, le=1)]
@@ -20,7 +22,7 @@ class FaultError(ValueError):
     """A fault object cannot be applied; the message says why (answered as HTTP 400)."""
 
 
-class FaultSpec(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+class FaultSpec(Strict, tag_field="type"):
     duration_seconds: NonNegative | None = None  # forever when absent
 
 
@@ -118,8 +120,6 @@ FAULT_TYPES: tuple[str, ...] = tuple(
         Malformed,
     )
 )
-# Faults that act on every request of the NMS API rather than on the network's data.
-TRANSPORT_FAULTS = (Outage, Slow, TokenExpiry, RateLimit, Malformed)
 
 
 def parse_fault(raw: Any) -> AnyFault:

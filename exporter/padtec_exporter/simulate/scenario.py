@@ -19,14 +19,14 @@ from typing import Annotated, Any
 
 import msgspec
 
-from padtec_exporter.configfile import ConfigError, load_struct
+from padtec_exporter.configfile import ConfigError, Strict, load_struct
 from padtec_exporter.simulate.faults import CardFault, FaultError, parse_fault
 from padtec_exporter.simulate.simulator import Simulator
 
 log = logging.getLogger(__name__)
 
 
-class Step(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class Step(Strict):
     at_seconds: Annotated[float, msgspec.Meta(ge=0)]
     fault: dict[str, Any] | None = None
     clear: str | None = None

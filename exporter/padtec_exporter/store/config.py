@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from padtec_exporter.configfile import ConfigError, read_secret
+from padtec_exporter.configfile import ConfigError, Strict, read_secret
 
 DEFAULT_METRICS = [
     "padtec_power_dbm",
@@ -20,14 +20,14 @@ DEFAULT_METRICS = [
 ]
 
 
-class RetentionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class RetentionConfig(Strict):
     raw_days: int = 30
     hourly_days: int = 365
     daily_days: int = 1095
     alarms_days: int = 365
 
 
-class LimitsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class LimitsConfig(Strict):
     """Bounds on what one request may cost (docs/store.md, "Limits")."""
 
     # Remote-write body as sent (snappy) and as declared once inflated: above → 413.
@@ -47,7 +47,7 @@ class LimitsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     unready_after_failures: int = 5
 
 
-class StoreConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class StoreConfig(Strict):
     listen_address: str = "0.0.0.0:9788"
     # The DSN carries a password: give it as a file or an environment variable.
     dsn_file: str | None = None

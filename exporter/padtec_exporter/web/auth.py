@@ -59,7 +59,6 @@ class BasicAuth:
         self._accepted: OrderedDict[bytes, None] = OrderedDict()
         self._cache_size = cache_size
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
-        self._workers = workers
         self._max_waiting = max_waiting
         self._pending = 0
         self._per_peer_cap = max_waiting_per_peer
@@ -145,7 +144,3 @@ def _checkpw(password: bytes, hashed: bytes) -> bool:
         return bcrypt.checkpw(password, hashed)
     except ValueError:  # a malformed hash or password: not a match
         return False
-
-
-def constant_time_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

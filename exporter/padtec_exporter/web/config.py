@@ -35,7 +35,7 @@ from typing import Literal
 
 import msgspec
 
-from padtec_exporter.configfile import ConfigError, load_struct
+from padtec_exporter.configfile import ConfigError, Strict, load_struct
 from padtec_exporter.web.auth import bcrypt_cost
 
 ClientAuth = Literal[
@@ -89,7 +89,7 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-class TlsServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class TlsServerConfig(Strict):
     cert_file: str | None = None
     key_file: str | None = None
     cert: str | None = None
@@ -105,12 +105,12 @@ class TlsServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     prefer_server_cipher_suites: bool = True
 
 
-class HttpServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class HttpServerConfig(Strict):
     http2: bool = True  # accepted for compatibility: aiohttp speaks HTTP/1.1
     headers: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class RateLimitConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class RateLimitConfig(Strict):
     burst: int = 0
     interval: str = "0s"  # Go duration; 0 = no limit
 
@@ -118,7 +118,7 @@ class RateLimitConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         return parse_duration(self.interval)
 
 
-class WebServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class WebServerConfig(Strict):
     tls_server_config: TlsServerConfig | None = None
     http_server_config: HttpServerConfig = msgspec.field(default_factory=HttpServerConfig)
     rate_limit: RateLimitConfig = msgspec.field(default_factory=RateLimitConfig)
