@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -61,6 +63,32 @@ while time.monotonic() < end:
     time.sleep(0.05)
 print(json.dumps({"latencies": lat, "gzip_bytes": len(body)}))
 """
+
+
+class GcClock:
+    """Time the cyclic garbage collector takes, by generation (it runs in every thread)."""
+
+    def __init__(self) -> None:
+        self._started = 0.0
+        self.seconds = [0.0, 0.0, 0.0]
+        self.runs = [0, 0, 0]
+        gc.callbacks.append(self._callback)
+
+    def reset(self) -> None:
+        self.seconds, self.runs = [0.0, 0.0, 0.0], [0, 0, 0]
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds[info["generation"]] += time.perf_counter() - self._started
+            self.runs[info["generation"]] += 1
+
+    def __str__(self) -> str:
+        return "gc " + " ".join(
+            f"gen{g} {n}x {s:.2f}s"
+            for g, (n, s) in enumerate(zip(self.runs, self.seconds, strict=True))
+        )
 
 
 def free_port() -> int:
@@ -145,6 +173,7 @@ async def run_cycles(
             ],
         }
     )
+    gc_clock = GcClock()
     registry = CollectorRegistry()
     nms_metrics = NmsMetrics(registry)
     collect_metrics = CollectMetrics(registry)
@@ -184,6 +213,8 @@ async def run_cycles(
         profile = cProfile.Profile() if args.profile and cycle == 2 else None
         if profile is not None:
             profile.enable()
+        gc_clock.reset()
+        times0 = os.times()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         ok = await collector.run_job("normal")
         exposition = await asyncio.to_thread(renderer.render, [collector.data])
@@ -192,6 +223,8 @@ async def run_cycles(
             profile.dump_stats(args.profile)
         state["exposition"] = exposition
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        times1 = os.times()
+        user, system = times1.user - times0.user, times1.system - times0.system
         requests = requests_sent(registry) - requests_before
         if cycle == 2:
             cpu_measured = cpu
@@ -201,8 +234,8 @@ async def run_cycles(
             f"cycle {cycle} ({role}): ok={ok} rows={len(collector.data.measures)} "
             f"requests={requests:.0f} wall={wall:.2f}s bound={bound:.2f}s "
             f"ratio={wall / bound if bound else 0:.2f} "
-            f"cpu={cpu:.2f}s (render {exposition.render_seconds:.2f}s) "
-            f"peak RSS so far {peak_rss_mb():.0f} MB"
+            f"cpu={cpu:.2f}s (user {user:.2f}s, system {system:.2f}s; render {exposition.render_seconds:.2f}s) "
+            f"peak RSS so far {peak_rss_mb():.0f} MB; {gc_clock}"
         )
         if scraper is not None:
             out, _ = await scraper.communicate()
