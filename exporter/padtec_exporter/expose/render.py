@@ -8,7 +8,6 @@ line, and a new value costs one string concatenation.
 
 from __future__ import annotations
 
-import io
 import time
 import zlib
 from collections import defaultdict
@@ -91,17 +90,16 @@ class Renderer:
 
     def render(self, datasets: Sequence[NmsData]) -> Exposition:
         started = time.perf_counter()
-        families: dict[str, list[str]] = defaultdict(list)
+        families: dict[str, list[bytes]] = defaultdict(list)
         duplicates: dict[str, int] = {}
         # Rebuilt each render: series (and NMS) gone since the last one leave the cache.
         cache: dict[str, dict[str, _Line]] = {}
         for data in datasets:
             duplicates[data.name] = self._render_nms(data, families, cache)
         self._lines = cache
-        # Encoded family by family into one buffer, each family's lines dropped once written:
-        # the lines, the joined str and the bytes of 500k series never all exist at once, and
-        # getvalue() hands the buffer over without a copy (no second 100 MB at the peak).
-        out = io.BytesIO()
+        # Lines are cached as bytes: the exposition is one join of them (one copy, no str of
+        # 100 MB to encode and no buffer to grow).
+        chunks: list[bytes] = []
         series = 0
         order = [*CARD_FAMILIES, *self._family_help, *sorted(families)]
         for family in dict.fromkeys(order):
@@ -114,12 +112,12 @@ class Renderer:
                 or f"Measures mapped to {family} by the units configuration."
             )
             name = PREFIX + family
-            lines.insert(0, f"# HELP {name} {_help_text(help_text)}\n# TYPE {name} gauge\n")
-            series += len(lines) - 1
-            out.write("".join(lines).encode("utf-8", "replace"))
+            chunks.append(_line(f"# HELP {name} {_help_text(help_text)}\n# TYPE {name} gauge\n"))
+            series += len(lines)
+            chunks += lines
             del lines
-        text = out.getvalue()
-        del out
+        text = b"".join(chunks)
+        del chunks
         return Exposition(
             text=text,
             gzipped=GzipPrefix(text),
@@ -132,7 +130,7 @@ class Renderer:
     def _render_nms(
         self,
         data: NmsData,
-        families: dict[str, list[str]],
+        families: dict[str, list[bytes]],
         cache: dict[str, dict[str, _Line]],
     ) -> int:
         """Appends the NMS's lines to ``families``; returns how many duplicate series it dropped."""
@@ -147,7 +145,7 @@ class Renderer:
         newest: dict[str, tuple[float, bool | None, float | None]] = {}
         last = self._lines.get(data.name, {}).get
         kept = cache.setdefault(data.name, {})
-        family_lines: dict[str, list[str]] = {}
+        family_lines: dict[str, list[bytes]] = {}
         for uid, measure in data.measures.items():
             card_uid = measure.card_uid
             if card_uid not in cards:
@@ -161,7 +159,7 @@ class Renderer:
                     if cached is not None and _same_labels(cached[0], measure)
                     else _series_prefix(nms, measure)
                 )
-                cached = (measure, prefix, f"{prefix}{measure.value!r}\n")
+                cached = (measure, prefix, _line(f"{prefix}{measure.value!r}\n"))
             kept[uid] = cached
             prefix = cached[1]
             if prefix in emitted:
@@ -185,7 +183,7 @@ class Renderer:
 
     @staticmethod
     def _render_alarms(
-        nms: str, data: NmsData, families: dict[str, list[str]], shift: float = 0.0
+        nms: str, data: NmsData, families: dict[str, list[bytes]], shift: float = 0.0
     ) -> None:
         # Rows repeating an alarm's labels are one series; its start is the earliest row's.
         started: dict[str, float | None] = {}
@@ -202,40 +200,49 @@ class Renderer:
                 started[labels] = at
         active, start = families["nms_alarm_active"], families["nms_alarm_start_timestamp_seconds"]
         for labels, at in started.items():
-            active.append(f"{PREFIX}nms_alarm_active{labels} 1\n")
+            active.append(_line(f"{PREFIX}nms_alarm_active{labels} 1\n"))
             if at is not None:
-                start.append(f"{PREFIX}nms_alarm_start_timestamp_seconds{labels} {at!r}\n")
+                start.append(_line(f"{PREFIX}nms_alarm_start_timestamp_seconds{labels} {at!r}\n"))
 
     @staticmethod
     def _render_card(
         nms: str,
         card: Card,
         newest: tuple[float, bool | None, float | None] | None,
-        families: dict[str, list[str]],
+        families: dict[str, list[bytes]],
         shift: float = 0.0,
     ) -> None:
         ids = f'nms="{nms}",site="{escape(card.site)}",card_uid="{escape(card.uid)}"'
         families["card_info"].append(
-            f'{PREFIX}card_info{{{ids},card_model="{escape(card.model)}",'
-            f'card_family="{escape(card.family)}",card_part="{escape(card.part)}",'
-            f'card_serial="{escape(card.serial)}",data_provider="{escape(card.data_provider)}",'
-            f'firmware="{escape(card.firmware)}"}} 1\n'
+            _line(
+                f'{PREFIX}card_info{{{ids},card_model="{escape(card.model)}",'
+                f'card_family="{escape(card.family)}",card_part="{escape(card.part)}",'
+                f'card_serial="{escape(card.serial)}",data_provider="{escape(card.data_provider)}",'
+                f'firmware="{escape(card.firmware)}"}} 1\n'
+            )
         )
         is_up = newest[1] if newest is not None and newest[1] is not None else card.is_active
         if is_up is not None:
-            families["card_up"].append(f"{PREFIX}card_up{{{ids}}} {int(is_up)}\n")
+            families["card_up"].append(_line(f"{PREFIX}card_up{{{ids}}} {int(is_up)}\n"))
         if newest is not None:
             families["card_last_update_timestamp_seconds"].append(
-                f"{PREFIX}card_last_update_timestamp_seconds{{{ids}}} {newest[0] - shift!r}\n"
+                _line(
+                    f"{PREFIX}card_last_update_timestamp_seconds{{{ids}}} {newest[0] - shift!r}\n"
+                )
             )
             if newest[2] is not None:
                 families["card_status_timestamp_seconds"].append(
-                    f"{PREFIX}card_status_timestamp_seconds{{{ids}}} {newest[2] - shift!r}\n"
+                    _line(f"{PREFIX}card_status_timestamp_seconds{{{ids}}} {newest[2] - shift!r}\n")
                 )
 
 
-# (record, series prefix "name{labels} ", whole line "prefix value\n")
-_Line = tuple[Measure, str, str]
+# (record, series prefix "name{labels} ", whole line "prefix value\n" in UTF-8)
+_Line = tuple[Measure, str, bytes]
+
+
+def _line(text: str) -> bytes:
+    # "replace": a lone surrogate in a label (JSON allows "\ud800") must not fail the render.
+    return text.encode("utf-8", "replace")
 
 
 def _same_labels(a: Measure, b: Measure) -> bool:
