@@ -71,7 +71,7 @@ def main(args: argparse.Namespace) -> None:
         tempfile.TemporaryDirectory() as tmp,
         running_simulator(Path(tmp), "--sites", "4", "--cards-per-site", "8") as sim,
         running_exporter(
-            Path(tmp), sim.url, critical=1.0, normal=2.0, alarms=1.0, inventory=3.0
+            Path(tmp), sim.url, critical=1.0, all_measures=2.0, alarms=1.0, inventory=3.0
         ) as exporter,
     ):
         pid = exporter.process.proc.pid

@@ -90,7 +90,7 @@ def main(args: argparse.Namespace) -> None:
         with running_simulator(Path(tmp), "--sites", "4", "--cards-per-site", "8") as sim:
             listen = f"127.0.0.1:{free_port()}"
             config = exporter_config(
-                {"sim": sim.url}, listen=listen, critical=5.0, normal=15.0, inventory=60.0
+                {"sim": sim.url}, listen=listen, critical=5.0, all_measures=15.0, inventory=60.0
             )
             config["web"]["config_file"] = str(web)
             config_path = Path(tmp) / "exporter.yml"

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import msgspec
 import yaml
 
+from padtec_exporter import tiers
 from padtec_exporter.configfile import ConfigError, Strict, convert_struct, yaml_problem
 from padtec_exporter.model.units import UnitRule
 from padtec_exporter.web.server import parse_listen_address
@@ -99,24 +100,24 @@ class TierConfig(Strict):
     filters: list[dict[str, str]] = msgspec.field(default_factory=lambda: [{}])
 
 
-def _default_critical() -> TierConfig:
-    return TierConfig(
-        interval_seconds=30.0,
-        filters=[{"measureGroup": "POWER"}, {"measureGroup": "OSNR"}],
-    )
+def tier_config(name: str, **settings: Any) -> TierConfig:
+    """The tier's config: its defaults (tiers.py) with ``settings`` over them."""
+    tier = tiers.BY_NAME[tiers.canonical(name)]
+    defaults = {
+        "interval_seconds": tier.interval_seconds,
+        "filters": [dict(f) for f in tier.filters],
+    }
+    return TierConfig(**{**defaults, **settings})
+
+
+def _all_tiers() -> dict[str, TierConfig]:
+    return {name: tier_config(name) for name in tiers.NAMES}
 
 
 class CollectConfig(Strict):
-    inventory: TierConfig = msgspec.field(
-        default_factory=lambda: TierConfig(interval_seconds=3600.0)
-    )
-    critical: TierConfig = msgspec.field(default_factory=_default_critical)
-    normal: TierConfig = msgspec.field(default_factory=lambda: TierConfig(interval_seconds=300.0))
-    alarms: TierConfig = msgspec.field(
-        default_factory=lambda: TierConfig(
-            interval_seconds=60.0, filters=[{"alarmIsActive": "true"}]
-        )
-    )
+    # One entry per tier of tiers.py, by name; written in YAML as collect.<tier> (the loader
+    # moves those keys here); tiers not given take their defaults.
+    tiers: dict[str, TierConfig] = msgspec.field(default_factory=_all_tiers)
     # A collection still running after this long is cancelled and counted as failed.
     timeout_seconds: float = 600.0
     # A run that got no answer from the NMS for this long (well past read timeout x attempts)
@@ -125,6 +126,9 @@ class CollectConfig(Strict):
     # Cross-check full sweeps against inventory/count, measures/count and alarm/count (TOTAL,
     # assumed to count active alarms): a short sweep is published as incomplete.
     check_counts: bool = True
+
+    def __post_init__(self) -> None:
+        self.tiers = {**_all_tiers(), **self.tiers}
 
 
 class WebConfig(Strict):
@@ -174,10 +178,40 @@ def config_from_data(data: Any, source: str = "<config>") -> ExporterConfig:
         raise ConfigError(f"{source}: expected a mapping at the top level")
     if isinstance(data.get("nms"), dict):  # one NMS may be written without a list
         data = {**data, "nms": [data["nms"]]}
-    data = _filters_as_strings(data)
+    data = _tiers_with_defaults(_filters_as_strings(data), source)
     config = convert_struct(data, ExporterConfig, source)
     validate(config, source)
     return config
+
+
+def _tiers_with_defaults(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """``collect.<tier>`` keys (or an alias: ``normal``) become ``collect.tiers.<tier>``, each
+    over its defaults from tiers.py: ``critical: {interval_seconds: 15}`` keeps the critical
+    filters."""
+    collect = data.get("collect")
+    if not isinstance(collect, dict):
+        return data
+    rest = {k: v for k, v in collect.items() if tiers.canonical(k) not in tiers.BY_NAME}
+    resolved: dict[str, Any] = {}
+    for written, settings in collect.items():
+        if written in rest:
+            continue
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{source}: key 'collect.{written}': expected a mapping")
+        merged = {**msgspec.to_builtins(tier_config(written)), **settings}
+        try:  # converted one by one, so that an error names the tier as written
+            convert_struct(merged, TierConfig, source)
+        except ConfigError as exc:
+            problem = str(exc).removeprefix(f"{source}: ")
+            where = f"collect.{written}"
+            problem = (
+                f"key '{where}.{problem[5:]}"
+                if problem.startswith("key '")
+                else f"key '{where}': {problem}"
+            )
+            raise ConfigError(f"{source}: {problem}") from None
+        resolved[tiers.canonical(written)] = merged
+    return {**data, "collect": {**rest, "tiers": resolved}} if resolved else data
 
 
 def _filters_as_strings(data: dict[str, Any]) -> dict[str, Any]:
@@ -286,9 +320,9 @@ def validate(config: ExporterConfig, source: str) -> None:
     for key in ("timeout_seconds", "stall_timeout_seconds"):
         if getattr(config.collect, key) <= 0:
             fail(f"collect.{key}", "expected a positive number of seconds")
-    for tier in ("inventory", "critical", "normal", "alarms"):
-        if getattr(config.collect, tier).interval_seconds <= 0:
-            fail(f"collect.{tier}.interval_seconds", "expected a positive number of seconds")
+    for name, tier in config.collect.tiers.items():
+        if tier.interval_seconds <= 0:
+            fail(f"collect.{name}.interval_seconds", "expected a positive number of seconds")
     for i, rule in enumerate(config.units):
         if not _METRIC_SUFFIX.match(rule.family):
             fail(f"units[{i}].family", "expected a metric name suffix like 'power_dbm'")

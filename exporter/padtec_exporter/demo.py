@@ -11,8 +11,8 @@ from padtec_exporter.config import (
     CollectConfig,
     ExporterConfig,
     NmsConfig,
-    TierConfig,
     WebConfig,
+    tier_config,
 )
 from padtec_exporter.exporter import Exporter, run_until_stopped
 from padtec_exporter.simulate import SimulatorConfig, start_simulator
@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 # The simulator's built-in demo account; it guards nothing but simulated data.
 DEMO_USER = "admin"
 DEMO_PASSWORD = "admin"  # noqa: S105
+
+
+# Faster than the defaults, so that the demo moves; filters are the tiers' own (tiers.py).
+DEMO_INTERVALS = {"critical": 15.0, "all_measures": 60.0, "alarms": 15.0}
 
 
 @dataclass(frozen=True)
@@ -45,11 +49,10 @@ def demo_exporter_config(nms_url: str, options: DemoOptions) -> ExporterConfig:
             )
         ],
         collect=CollectConfig(
-            critical=TierConfig(
-                interval_seconds=15.0, filters=[{"measureGroup": "POWER"}, {"measureGroup": "OSNR"}]
-            ),
-            normal=TierConfig(interval_seconds=60.0),
-            alarms=TierConfig(interval_seconds=15.0, filters=[{"alarmIsActive": "true"}]),
+            tiers={
+                name: tier_config(name, interval_seconds=seconds)
+                for name, seconds in DEMO_INTERVALS.items()
+            }
         ),
         web=WebConfig(listen_address=options.listen, config_file=options.web_config_file),
     )

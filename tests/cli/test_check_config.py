@@ -86,7 +86,7 @@ def test_alarm_filter_booleans_quoted_or_not(tmp_path: Path, value: str) -> None
     result = check(path, env={"PADTEC_TEST_TOKEN_15": "t"})
     assert result.returncode == 0, result.stderr
     # What the API receives is the string it documents.
-    assert load_config(path).collect.alarms.filters == [{"alarmIsActive": "true"}]
+    assert load_config(path).collect.tiers["alarms"].filters == [{"alarmIsActive": "true"}]
 
 
 def test_a_bad_enum_lists_the_valid_values(tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def running_exporter_with_unknown_unit(workdir: Path, nms_url: str) -> Iterator[
         {"sim": nms_url},
         listen=listen,
         critical=1.0,
-        normal=1.0,
+        all_measures=1.0,
         alarms=1.0,
         extra={"units": [UNKNOWN_UNIT_RULE]},
     )

@@ -71,7 +71,7 @@ def test_pump_fault_pages_and_resolves(tmp_path: Path) -> None:
         webhook_sink() as sink,
         smtp_sink() as smtp,
         running_simulator(tmp_path, "--sites", "2", "--cards-per-site", "8") as sim,
-        running_exporter(tmp_path, sim.url, critical=1.0, normal=2.0, alarms=1.0) as exporter,
+        running_exporter(tmp_path, sim.url, critical=1.0, all_measures=2.0, alarms=1.0) as exporter,
     ):
         bridge_port = free_port()
         bridge = ManagedProcess(

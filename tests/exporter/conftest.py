@@ -83,7 +83,7 @@ def exporter_config(
     collect_extra: dict[str, Any] | None = None,
     **collect: Any,
 ) -> ExporterConfig:
-    tiers = {"inventory": 2.0, "critical": 0.5, "normal": 1.0, "alarms": 0.5, **collect}
+    tiers = {"inventory": 2.0, "critical": 0.5, "all_measures": 1.0, "alarms": 0.5, **collect}
     settings: dict[str, Any] = {
         "name": "sim",
         "base_url": nms_url,
@@ -105,7 +105,7 @@ def exporter_config(
             "collect": {
                 "inventory": {"interval_seconds": tiers["inventory"]},
                 "critical": {"interval_seconds": tiers["critical"]},
-                "normal": {"interval_seconds": tiers["normal"]},
+                "all_measures": {"interval_seconds": tiers["all_measures"]},
                 "alarms": {"interval_seconds": tiers["alarms"]},
                 **(collect_extra or {}),
             },

@@ -110,7 +110,8 @@ async def test_a_run_without_progress_past_its_budget_is_cancelled_and_the_clien
                 await asyncio.sleep(0.1)
                 ages.append(
                     registry.get_sample_value(
-                        "padtec_collection_in_flight_seconds", {"nms": "sim", "tier": "normal"}
+                        "padtec_collection_in_flight_seconds",
+                        {"nms": "sim", "tier": "all_measures"},
                     )
                     or 0.0
                 )
@@ -119,17 +120,18 @@ async def test_a_run_without_progress_past_its_budget_is_cancelled_and_the_clien
             raise
 
     async with asyncio.timeout(10):
-        assert await nms.run_job("normal", wedged) is False
+        assert await nms.run_job("all_measures", wedged) is False
     assert cancelled.is_set()
     assert client.resets == 1
     assert (
         registry.get_sample_value(
-            "padtec_collection_runs_total", {"nms": "sim", "tier": "normal", "result": "failure"}
+            "padtec_collection_runs_total",
+            {"nms": "sim", "tier": "all_measures", "result": "failure"},
         )
         == 1.0
     )
     assert ages and ages[-1] >= 0.4  # the run's age was visible while it hung
-    idle = {"nms": "sim", "tier": "normal"}
+    idle = {"nms": "sim", "tier": "all_measures"}
     assert registry.get_sample_value("padtec_collection_in_flight_seconds", idle) == 0.0
     assert any("RunStalled" in str(getattr(r, "fields", "")) for r in caplog.records)
 
@@ -147,5 +149,5 @@ async def test_a_slow_run_that_keeps_getting_answers_is_not_cancelled() -> None:
             await asyncio.sleep(0.1)
             client.last_response_at = time.monotonic()
 
-    assert await nms.run_job("normal", slow_but_answered) is True
+    assert await nms.run_job("all_measures", slow_but_answered) is True
     assert client.resets == 0

@@ -41,7 +41,7 @@ async def test_the_captured_card_reads_fresh_with_the_offset_of_the_nms_zone(zon
                 "collect": {
                     "inventory": {"interval_seconds": 5},
                     "critical": {"interval_seconds": 1},
-                    "normal": {"interval_seconds": 2},
+                    "all_measures": {"interval_seconds": 2},
                     "alarms": {"interval_seconds": 2},
                 },
                 "web": {"listen_address": listen},

@@ -94,7 +94,7 @@ async def test_a_page_size_cap_below_page_size_still_gets_every_series(
         assert truth["measures"] > 50  # the cap matters: several capped pages
         await stack.wait_for(everything_exposed(truth))
         samples = await stack.scrape()
-        assert value(samples, "padtec_collection_incomplete_total", tier="normal") == 0.0
+        assert value(samples, "padtec_collection_incomplete_total", tier="all_measures") == 0.0
         assert stack.exporter.pipelines["sim"].client.page_size == 7
     capped = [r for r in caplog.records if "fewer rows per page" in r.getMessage()]
     assert len(capped) == 1  # remembered: logged once, not per sweep
@@ -108,21 +108,23 @@ async def test_rows_missing_from_a_sweep_make_it_incomplete_and_drop_no_series(
         await stack.wait_for(everything_exposed(truth))
         await stack.fault({"type": "missing_rows", "view": "measures", "rows": 5})
         await stack.wait_for(
-            lambda s: (value(s, "padtec_collection_incomplete_total", tier="normal") or 0) >= 2
+            lambda s: (
+                (value(s, "padtec_collection_incomplete_total", tier="all_measures") or 0) >= 2
+            )
         )
         samples = await stack.scrape()
         assert count(samples, *MEASURE_FAMILIES) == truth["measures"]  # nothing dropped
-        assert value(samples, "padtec_collection_missing_rows", tier="normal") == 5.0
+        assert value(samples, "padtec_collection_missing_rows", tier="all_measures") == 5.0
         assert value(
-            samples, "padtec_collection_runs_total", tier="normal", result="incomplete"
-        ) == value(samples, "padtec_collection_incomplete_total", tier="normal")
+            samples, "padtec_collection_runs_total", tier="all_measures", result="incomplete"
+        ) == value(samples, "padtec_collection_incomplete_total", tier="all_measures")
         lines = [r for r in caplog.records if r.getMessage().startswith("sweep incomplete")]
         assert lines
         assert lines[-1].fields["missing"] == 5  # type: ignore[attr-defined]
         assert lines[-1].fields["counted"] == truth["measures"]  # type: ignore[attr-defined]
         await stack.clear_faults()
         await stack.wait_for(
-            lambda s: value(s, "padtec_collection_missing_rows", tier="normal") == 0.0
+            lambda s: value(s, "padtec_collection_missing_rows", tier="all_measures") == 0.0
         )
 
 
@@ -131,7 +133,7 @@ async def test_a_card_added_between_inventory_runs_is_exposed_within_a_critical_
 ) -> None:
     caplog.set_level(logging.INFO, logger="padtec_exporter.collect.collector")
     # An hourly inventory, the card's inventory row 5 s after its measures.
-    async with open_stack(inventory=3600.0, critical=1.0, normal=3600.0) as stack:
+    async with open_stack(inventory=3600.0, critical=1.0, all_measures=3600.0) as stack:
         truth = await stack.truth()
         site = truth["sites"][0]
         await stack.fault(

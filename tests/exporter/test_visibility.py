@@ -24,7 +24,7 @@ async def test_landing_page_shows_each_nms_runs_and_series(stack: Stack) -> None
     await stack.wait_for(lambda s: "padtec_power_dbm" in s)
     page = (await stack.http.get(stack.metrics_url.removesuffix("/metrics") + "/")).text
     assert "NMS sim" in page and f"{truth['cards']} cards" in page
-    for job in ("inventory", "critical", "normal", "alarms"):
+    for job in ("inventory", "critical", "all_measures", "alarms"):
         assert f"<td>{job}</td>" in page
     assert "power_dbm: " in page and "Newest measurement time minus now" in page
     assert "admin" not in page  # the NMS password of this config

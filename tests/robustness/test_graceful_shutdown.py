@@ -66,7 +66,7 @@ def test_a_scrape_in_flight_is_finished_before_the_exporter_exits(tmp_path: Path
 def test_sigterm_while_the_nms_hangs_exits_at_once(tmp_path: Path) -> None:
     with (
         running_simulator(tmp_path, "--sites", "2", "--cards-per-site", "3") as sim,
-        running_exporter(tmp_path, sim.url, critical=0.5, normal=0.5, alarms=0.5) as exporter,
+        running_exporter(tmp_path, sim.url, critical=0.5, all_measures=0.5, alarms=0.5) as exporter,
     ):
         httpx2.post(f"{sim.control_url}/faults", json={"type": "outage", "mode": "hang"})
         time.sleep(1.5)  # collections are now waiting on replies that never come

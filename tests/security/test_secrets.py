@@ -137,7 +137,7 @@ def exporter_config(tmp_path: Path, sim: str) -> Path:
         "collect": {
             "inventory": {"interval_seconds": 1},
             "critical": {"interval_seconds": 0.5},
-            "normal": {"interval_seconds": 0.5},
+            "all_measures": {"interval_seconds": 0.5},
             "alarms": {"interval_seconds": 0.5},
         },
         "log": {"level": "debug", "format": "json"},

@@ -41,7 +41,7 @@ async def demo_exposition(faults: Sequence[dict[str, Any]] = ()) -> list[Series]
                         "auth": {"username": "admin", "password": "admin"},
                     }
                 ],
-                "collect": {t: tiers for t in ("inventory", "critical", "normal", "alarms")},
+                "collect": {t: tiers for t in ("inventory", "critical", "all_measures", "alarms")},
                 "web": {"listen_address": listen},
             }
         )

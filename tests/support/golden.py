@@ -19,7 +19,6 @@ from pathlib import Path
 import httpx2
 import msgspec
 
-from padtec_exporter.config import TierConfig
 from padtec_exporter.demo import DemoOptions, demo_exporter_config
 from padtec_exporter.exporter import Exporter
 from padtec_exporter.simulate import SimulatorConfig, start_simulator
@@ -87,9 +86,9 @@ async def golden_exposition() -> str:
     config = demo_exporter_config(handle.url, DemoOptions(listen=listen))
     hourly = msgspec.structs.replace(
         config.collect,
-        **{
-            tier: TierConfig(interval_seconds=HOUR, filters=getattr(config.collect, tier).filters)
-            for tier in ("inventory", "critical", "normal", "alarms")
+        tiers={
+            name: msgspec.structs.replace(tier, interval_seconds=HOUR)
+            for name, tier in config.collect.tiers.items()
         },
     )
     exporter = Exporter(msgspec.structs.replace(config, collect=hourly))

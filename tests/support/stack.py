@@ -87,7 +87,7 @@ def exporter_config(
     nms_urls: Mapping[str, str],
     *,
     critical: float = 1.0,
-    normal: float = 2.0,
+    all_measures: float = 2.0,
     alarms: float = 1.0,
     inventory: float = 5.0,
     listen: str,
@@ -112,7 +112,7 @@ def exporter_config(
         "collect": {
             "inventory": {"interval_seconds": inventory},
             "critical": {"interval_seconds": critical},
-            "normal": {"interval_seconds": normal},
+            "all_measures": {"interval_seconds": all_measures},
             "alarms": {"interval_seconds": alarms},
         },
         "web": {"listen_address": listen},

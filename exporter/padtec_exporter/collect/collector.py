@@ -1,4 +1,5 @@
-"""One NMS's tiered collection: inventory, critical measures, all measures, alarms.
+"""One NMS's tiered collection: the tiers of tiers.py (inventory, critical measures, all
+measures, alarms), each sweeping its NMS view.
 
 Each tier is its own loop, so a slow full sweep never delays the critical tier, and a tier
 never overlaps itself (ticks missed while a run is still busy are counted as skipped).
@@ -15,6 +16,7 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from padtec_exporter import tiers
 from padtec_exporter.collect.data import NmsData
 from padtec_exporter.collect.metrics import CollectMetrics
 from padtec_exporter.collect.runlog import RunLog
@@ -27,7 +29,6 @@ from padtec_exporter.nms.clock import ClockTracker, to_local_wall
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-JOBS = ["inventory", "critical", "normal", "alarms"]
 FAILURE = "failure"
 # After a failed run, try again sooner than the tier's interval (an hourly inventory that
 # failed at start-up must not leave the exporter unready for an hour).
@@ -46,13 +47,14 @@ COUNTS: dict[str, tuple[str, Callable[[Any], int | None]]] = {
         lambda body: _integer(body.get("TOTAL")) if isinstance(body, dict) else None,
     ),
 }
-# The filters of a tier that still make it a full sweep of its view (alarms: the active ones).
+# The filters of a tier that still make it a full sweep of its view (alarms: the active ones):
+# the full tier's defaults.
 FULL_FILTERS: dict[str, list[dict[str, str]]] = {
-    "inventory/state": [{}],
-    "measures/state": [{}],
-    "alarm/state": [{"alarmIsActive": "true"}],
+    t.endpoint: [dict(f) for f in t.filters] for t in tiers.TIERS if t.full
 }
 Job = Callable[[], Awaitable[str | None]]
+# The tier whose cards everything else refers to: it runs first and can be brought forward.
+INVENTORY_TIER = next(t.name for t in tiers.TIERS if t.endpoint == tiers.INVENTORY)
 
 
 class RunStalled(Exception):
@@ -86,18 +88,16 @@ class NmsCollector:
         self.runlog = RunLog(name, clock)
         self._nms_clock = nms_clock or ClockTracker()
         self._jobs: dict[str, tuple[TierConfig, Job]] = {
-            "inventory": (collect.inventory, self.collect_inventory),
-            "critical": (collect.critical, self.collect_critical),
-            "normal": (collect.normal, self.collect_all_measures),
-            "alarms": (collect.alarms, self.collect_alarms),
+            tier.name: (collect.tiers[tier.name], self._job(tier, collect.tiers[tier.name]))
+            for tier in tiers.TIERS
         }
         # Set when measures name a card the inventory lacks: the inventory runs early.
         self._inventory_wanted = asyncio.Event()
         self._running_since: dict[str, float] = {}  # tier → monotonic start of its run
         self._inventory_at = time.monotonic()  # when the inventory last came in
         self._warned_no_date = False
-        metrics.prepare(name, JOBS)
-        for tier in JOBS:
+        metrics.prepare(name, list(tiers.NAMES))
+        for tier in tiers.NAMES:
             metrics.in_flight.labels(name, tier).set_function(self._in_flight_age(tier))
         self._show_clock_offset()
 
@@ -108,14 +108,22 @@ class NmsCollector:
 
         return age
 
+    def _job(self, tier: tiers.Tier, config: TierConfig) -> Job:
+        """What the tier collects, by the NMS view it sweeps."""
+        name = tier.name
+        if tier.endpoint == tiers.INVENTORY:
+            return lambda: self.collect_inventory(config, name)
+        if tier.endpoint == tiers.ALARMS:
+            return lambda: self.collect_alarms(config, name)
+        return lambda: self._collect_measures(config, name, full=tier.full)
+
     # -- scheduling ------------------------------------------------------------------------
     async def run(self) -> None:
-        """Run every enabled tier until cancelled; the inventory goes first."""
-        inventory_tier, inventory = self._jobs["inventory"]
+        """Run every enabled tier until cancelled; the inventory goes first (and always runs:
+        readiness waits for it)."""
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._loop("inventory", inventory_tier, inventory))
             for job, (tier, run) in self._jobs.items():
-                if job != "inventory" and tier.enabled:
+                if tier.enabled or job == INVENTORY_TIER:
                     group.create_task(self._loop(job, tier, run))
 
     async def _loop(self, job: str, tier: TierConfig, run: Job) -> None:
@@ -133,7 +141,7 @@ class NmsCollector:
             if missed:
                 self._metrics.runs.labels(self.name, job, "skipped").inc(missed)
             pause = interval - elapsed % interval
-            if job != "inventory":
+            if job != INVENTORY_TIER:
                 await asyncio.sleep(pause)
                 continue
             self._inventory_wanted.clear()
@@ -148,7 +156,7 @@ class NmsCollector:
         True when the run succeeded, or published an incomplete sweep (counted as such, not
         as a success, and not retried sooner than the interval).
         """
-        run = run or self._jobs[job][1]
+        run = run or self._jobs[tiers.canonical(job)][1]
         started = time.perf_counter()
         self._running_since[job] = time.monotonic()
         try:
@@ -210,10 +218,8 @@ class NmsCollector:
             self._metrics.last_success.labels(self.name, job).set(self._clock())
 
     # -- jobs ------------------------------------------------------------------------------
-    async def collect_inventory(self) -> str:
-        cards, missing = await self._fetch(
-            "inventory/state", self._collect.inventory, self._decoder.cards, "inventory"
-        )
+    async def collect_inventory(self, tier: TierConfig, name: str) -> str:
+        cards, missing = await self._fetch("inventory/state", tier, self._decoder.cards, name)
         by_uid = {card.uid: card for card in cards}  # the later row wins
         self._count_duplicates("inventory", len(cards) - len(by_uid))
         if missing:  # unseen cards stay until a complete sweep
@@ -233,16 +239,8 @@ class NmsCollector:
         )
         return INCOMPLETE if missing else SUCCESS
 
-    async def collect_critical(self) -> str:
-        return await self._collect_measures(self._collect.critical, "critical", full=False)
-
-    async def collect_all_measures(self) -> str:
-        return await self._collect_measures(self._collect.normal, "normal", full=True)
-
-    async def collect_alarms(self) -> str:
-        alarms, missing = await self._fetch(
-            "alarm/state", self._collect.alarms, self._decoder.alarms, "alarms"
-        )
+    async def collect_alarms(self, tier: TierConfig, name: str) -> str:
+        alarms, missing = await self._fetch("alarm/state", tier, self._decoder.alarms, name)
         active = tuple(alarm for alarm in alarms if alarm.is_active)
         if missing:  # alarms this sweep did not see stay until a complete one
             seen = {_alarm_key(alarm) for alarm in active}

@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 import msgspec
 from prometheus_client import CollectorRegistry
 
+from padtec_exporter import tiers
 from padtec_exporter.config import ExporterConfig, NmsConfig
 from padtec_exporter.model import MalformedPage, RowDecoder, UnitResolver
 from padtec_exporter.model.records import Alarm, Card, Measure
@@ -155,14 +156,9 @@ def _exporter_requests(config: ExporterConfig, nms: NmsConfig) -> list[tuple[str
         ("measures/count", {}),
         ("alarm/count", {}),
     ]
-    tiers = (
-        ("inventory/state", config.collect.inventory),
-        ("measures/state", config.collect.critical),
-        ("measures/state", config.collect.normal),
-        ("alarm/state", config.collect.alarms),
-    )
-    for endpoint, tier in tiers:
-        if not tier.enabled and endpoint != "inventory/state":
+    for tier_def in tiers.TIERS:
+        endpoint, tier = tier_def.endpoint, config.collect.tiers[tier_def.name]
+        if not tier.enabled and endpoint != tiers.INVENTORY:
             continue
         for filters in tier.filters or [{}]:
             shape = (endpoint, {**filters, **size})
@@ -295,7 +291,7 @@ async def _sweeps(
     inventory = _pager(decoder.cards)
     measures = _pager(decoder.measures, _keep_raw_measures(seen))
     alarms = _pager(decoder.alarms)
-    inventory_filters = config.collect.inventory.filters or [{}]
+    inventory_filters = config.collect.tiers["inventory"].filters or [{}]
     seen.cards = await _sweep(
         report, "inventory", lambda: _all(client, "inventory/state", inventory_filters, inventory)
     )
