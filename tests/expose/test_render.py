@@ -132,6 +132,7 @@ def test_cards_measures_and_alarms_are_rendered_with_their_labels() -> None:
     assert got["padtec_card_last_update_timestamp_seconds"][0][1] == 2000.0
     [(alarm_labels, one)] = got["padtec_nms_alarm_active"]  # duplicate rows → one series
     assert alarm_labels["alarm_name"] == 'Pin "below" the minimum\\threshold' and one == 1
+    assert "padtec_nms_alarm_start_timestamp_seconds" not in got  # no alarmStartDate: no series
     assert exposition.series == sum(len(v) for v in got.values())
     assert gzip.decompress(exposition.gzipped.complete(b"tail\n")) == exposition.text + b"tail\n"
 
@@ -198,3 +199,27 @@ def test_a_cached_render_equals_a_fresh_render_after_values_labels_and_series_ch
     # A series gone from the data is gone from the output (and from the cache) too.
     only_a = data([card("A#1"), card("B#2")], [measure("A#1", 7260, 3.0)])
     assert renderer.render([only_a]).text == Renderer().render([only_a]).text
+
+
+def test_active_alarms_expose_their_start_time_with_the_same_labels() -> None:
+    def alarm(name: str, started: float | None) -> Alarm:
+        return Alarm(
+            oid="7",
+            card_uid="A#1",
+            site="S",
+            name=name,
+            group="LOS",
+            severity="CRITICAL",
+            resource="",
+            port="",
+            is_active=True,
+            started_at=started,
+        )
+
+    alarms = (alarm("LOS", 1_700_000_300.0), alarm("LOS", 1_700_000_000.0), alarm("LOF", None))
+    got = samples(Renderer().render([data([card("A#1")], [], alarms)]).text)
+    active = {labels["alarm_name"]: labels for labels, _ in got["padtec_nms_alarm_active"]}
+    [(labels, started)] = got["padtec_nms_alarm_start_timestamp_seconds"]
+    assert labels == active["LOS"]
+    assert started == 1_700_000_000.0  # two rows of one alarm: the earliest start
+    assert set(active) == {"LOS", "LOF"}

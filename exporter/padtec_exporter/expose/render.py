@@ -30,6 +30,7 @@ CARD_FAMILIES: dict[str, str] = {
     "(cardUpdate).",
     "card_last_update_timestamp_seconds": "Unix time of the newest measure update of the card.",
     "nms_alarm_active": "Alarms the equipment raises, as reported active by the NMS; always 1.",
+    "nms_alarm_start_timestamp_seconds": "Unix time an active NMS alarm started (alarmStartDate).",
 }
 
 
@@ -177,15 +178,29 @@ class Renderer:
                     newest[card_uid] = (updated, measure.card_is_up, measure.card_status_at)
         for card in cards.values():
             self._render_card(nms, card, newest.get(card.uid), families)
-        alarm_lines = dict.fromkeys(
-            f'{PREFIX}nms_alarm_active{{nms="{nms}",site="{escape(a.site)}",'
-            f'card_uid="{escape(a.card_uid)}",alarm_name="{escape(a.name)}",'
-            f'alarm_group="{escape(a.group)}",severity="{escape(a.severity)}",'
-            f'resource="{escape(a.resource)}",port="{escape(a.port)}"}} 1\n'
-            for a in data.alarms
-        )
-        families["nms_alarm_active"].extend(alarm_lines)
+        self._render_alarms(nms, data, families)
         return duplicates
+
+    @staticmethod
+    def _render_alarms(nms: str, data: NmsData, families: dict[str, list[str]]) -> None:
+        # Rows repeating an alarm's labels are one series; its start is the earliest row's.
+        started: dict[str, float | None] = {}
+        for a in data.alarms:
+            labels = (
+                f'{{nms="{nms}",site="{escape(a.site)}",'
+                f'card_uid="{escape(a.card_uid)}",alarm_name="{escape(a.name)}",'
+                f'alarm_group="{escape(a.group)}",severity="{escape(a.severity)}",'
+                f'resource="{escape(a.resource)}",port="{escape(a.port)}"}}'
+            )
+            known = started.get(labels)
+            at = a.started_at
+            if labels not in started or (at is not None and (known is None or at < known)):
+                started[labels] = at
+        active, start = families["nms_alarm_active"], families["nms_alarm_start_timestamp_seconds"]
+        for labels, at in started.items():
+            active.append(f"{PREFIX}nms_alarm_active{labels} 1\n")
+            if at is not None:
+                start.append(f"{PREFIX}nms_alarm_start_timestamp_seconds{labels} {at!r}\n")
 
     @staticmethod
     def _render_card(
