@@ -54,7 +54,7 @@ def last_critical_success(samples: Samples) -> dict[str, float]:
     return {
         labels["nms"]: value
         for labels, value in samples.get("padtec_collection_last_success_timestamp_seconds", [])
-        if labels["job"] == "critical"
+        if labels["tier"] == "critical"
     }
 
 

@@ -63,7 +63,7 @@ async def test_an_nms_outage_keeps_last_data_and_collection_resumes(stack: Stack
     )
     assert failures > 0
     last_success = value(
-        during, "padtec_collection_last_success_timestamp_seconds", nms="sim", job="critical"
+        during, "padtec_collection_last_success_timestamp_seconds", nms="sim", tier="critical"
     )
     assert last_success is not None
     await stack.clear_faults()
@@ -72,7 +72,10 @@ async def test_an_nms_outage_keeps_last_data_and_collection_resumes(stack: Stack
             value(s, "padtec_nms_up", nms="sim") == 1.0
             and (
                 value(
-                    s, "padtec_collection_last_success_timestamp_seconds", nms="sim", job="critical"
+                    s,
+                    "padtec_collection_last_success_timestamp_seconds",
+                    nms="sim",
+                    tier="critical",
                 )
                 or 0
             )

@@ -27,7 +27,7 @@ def collector(registry: CollectorRegistry, timeout_seconds: float = 600.0) -> Nm
 
 def runs(registry: CollectorRegistry, result: str) -> float:
     value = registry.get_sample_value(
-        "padtec_collection_runs_total", {"nms": "sim", "job": "alarms", "result": result}
+        "padtec_collection_runs_total", {"nms": "sim", "tier": "alarms", "result": result}
     )
     return value or 0.0
 

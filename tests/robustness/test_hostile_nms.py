@@ -223,7 +223,7 @@ def failed_more(samples: Samples, *, reason: str, before: float) -> bool:
 
 
 def succeeded_more(samples: Samples, *, done: float) -> bool:
-    return total(samples, "padtec_collection_runs_total", job="normal", result="success") > done
+    return total(samples, "padtec_collection_runs_total", tier="normal", result="success") > done
 
 
 FAILING_MODES = [
@@ -252,7 +252,7 @@ async def test_every_hostile_reply_is_survived_counted_and_the_last_data_kept(ri
         assert measure_series(samples) == series, mode
         assert total(samples, "padtec_card_info") == cards, mode
         rig.proxy.mode = "honest"
-        done = total(samples, "padtec_collection_runs_total", job="normal", result="success")
+        done = total(samples, "padtec_collection_runs_total", tier="normal", result="success")
         await rig.wait_for(
             f"recovery after {mode}",
             partial(succeeded_more, done=done),

@@ -99,7 +99,7 @@ class NmsCollector:
                 extra={
                     "fields": {
                         "nms": self.name,
-                        "job": job,
+                        "tier": job,
                         "error": type(exc).__name__,
                         "detail": str(exc),
                     }
@@ -108,7 +108,7 @@ class NmsCollector:
             return False
         except Exception:
             self._finish(job, started, ok=False)
-            log.exception("collection crashed", extra={"fields": {"nms": self.name, "job": job}})
+            log.exception("collection crashed", extra={"fields": {"nms": self.name, "tier": job}})
             return False
         self._finish(job, started, ok=True)
         return True
