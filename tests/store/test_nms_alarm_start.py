@@ -26,12 +26,12 @@ def test_the_nms_start_time_wins_over_when_prometheus_saw_it() -> None:
 
 def test_without_a_usable_nms_start_prometheus_time_is_kept() -> None:
     seen = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-    for annotations in (
+    for notes in (
         {},
         {"nms_alarm_start": "0"},
         {"nms_alarm_start": "soon"},
         {"nms_alarm_start": "1e300"},
         {"nms_alarm_start": "nan"},
     ):
-        [row] = parse_webhook(body(annotations))
-        assert row.starts_at == seen, annotations
+        [row] = parse_webhook(body(notes))
+        assert row.starts_at == seen, notes
