@@ -206,7 +206,8 @@ def trend_condition(expr: str) -> tuple[str, str]:
     The fit therefore runs over the daily means (one per hour, recorded in the aggregates),
     and only once those means cover whole days: the series must have existed
     ``TREND_HISTORY`` ago (one day for the first mean, one more for a day of means)."""
-    predicted = f"predict_linear({daily_mean(expr)}[{TREND_WINDOW}], {TREND_SECONDS})"
+    # [1d:1h]: the 24 daily means recorded hourly, whatever the rule evaluation interval.
+    predicted = f"predict_linear({daily_mean(expr)}[{TREND_WINDOW}:1h], {TREND_SECONDS})"
     history = f"present_over_time({expr}[1h] offset {TREND_HISTORY})"
     return predicted, history
 
@@ -260,19 +261,30 @@ def trend_rules(
 
 
 def aggregate_groups() -> list[dict[str, Any]]:
+    """Hourly aggregates from the raw series; daily ones from the 24 hourly ones (a subquery
+    at 1 h steps): the same mean, min and max, reading 24 samples per series instead of a
+    day of raw samples (2,880 at 30 s)."""
     families = [f"padtec_{family}" for family in FAMILY_HELP]
-    groups = []
-    for window, interval in (("1h", "5m"), ("1d", "1h")):
-        rules = [
-            {
-                "record": f"card_measure:{family}:{fn}_{window}",
-                "expr": f"{fn}_over_time({family}[{window}])",
-            }
-            for family in families
-            for fn in ("avg", "min", "max")
-        ]
-        groups.append({"name": f"padtec-aggregates-{window}", "interval": interval, "rules": rules})
-    return groups
+    hourly = [
+        {
+            "record": f"card_measure:{family}:{fn}_1h",
+            "expr": f"{fn}_over_time({family}[1h])",
+        }
+        for family in families
+        for fn in ("avg", "min", "max")
+    ]
+    daily = [
+        {
+            "record": f"card_measure:{family}:{fn}_1d",
+            "expr": f"{fn}_over_time(card_measure:{family}:{fn}_1h[1d:1h])",
+        }
+        for family in families
+        for fn in ("avg", "min", "max")
+    ]
+    return [
+        {"name": "padtec-aggregates-1h", "interval": "5m", "rules": hourly},
+        {"name": "padtec-aggregates-1d", "interval": "1h", "rules": daily},
+    ]
 
 
 def threshold_groups(doc: ThresholdsFile, for_override: str | None) -> list[dict[str, Any]]:
