@@ -29,8 +29,6 @@ HEADER = (
 TREND_ALERT = "PadtecDegradationTrend"
 TREND_HORIZON = "7 days"
 TREND_SECONDS = 7 * 86400
-TREND_WINDOW = "1d"  # of daily means (card_measure:*:avg_1d, recorded hourly)
-TREND_WINDOW_WORDS = "day"
 TREND_HISTORY = "2d"  # the raw series must be this old before a trend is trusted
 TREND_FOR = "1h"
 _PLAIN_SELECTOR = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?$")
@@ -203,11 +201,16 @@ def trend_condition(expr: str) -> tuple[str, str]:
 
     A linear fit over raw values that follow the daily temperature cycle extrapolates the
     cycle (seen from its bottom for a few hours, a healthy card "heads" 40 °C up in a week).
-    The fit therefore runs over the daily means (one per hour, recorded in the aggregates),
-    and only once those means cover whole days: the series must have existed
-    ``TREND_HISTORY`` ago (one day for the first mean, one more for a day of means)."""
-    # [1d:1h]: the 24 daily means recorded hourly, whatever the rule evaluation interval.
-    predicted = f"predict_linear({daily_mean(expr)}[{TREND_WINDOW}:1h], {TREND_SECONDS})"
+    The trend is therefore the change of the **daily mean** (``card_measure:*:avg_1d``) over
+    one day, extrapolated ``TREND_HORIZON``: mean + 7 x (mean - mean a day ago). Both means
+    cover whole days only once the series is ``TREND_HISTORY`` old, which is checked.
+    ``last_over_time(...[2h])``: the daily means are recorded hourly, so an instant lookup
+    (5 min lookback) would miss them most of the hour."""
+    mean = daily_mean(expr)
+    now = f"last_over_time({mean}[2h])"
+    before = f"last_over_time({mean}[2h] offset 1d)"
+    days = TREND_SECONDS // 86400
+    predicted = f"{days + 1} * {now} - {days} * {before}"
     history = f"present_over_time({expr}[1h] offset {TREND_HISTORY})"
     return predicted, history
 
@@ -224,7 +227,7 @@ def trend_rules(
     for index, override in scopes:
         bounds = bounds_for(rule, override)
         now = scoped(rule.expr, rule, index)
-        future = scoped(f"{predicted}\nand\n{history}", rule, index)
+        future = scoped(f"({predicted})\nand\n{history}", rule, index)
         branches = []
         if rule.condition in ("BELOW", "RANGE") and bounds.low is not None:
             branches.append(f"({future}) < {num(bounds.low)}\nand\n({now}) >= {num(bounds.low)}")
@@ -247,7 +250,7 @@ def trend_rules(
                     "summary": f"{_capital(rule.what)} of {{{{ $labels.card_uid }}}}"
                     f" at {{{{ $labels.site }}}} heads {limit}",
                     "description": (
-                        f"From its daily means over the last {TREND_WINDOW_WORDS}, the "
+                        "From the change of its daily mean over the last day, the "
                         f"{rule.what} of card {{{{ $labels.card_uid }}}} at site "
                         f"{{{{ $labels.site }}}} is predicted to be "
                         f'{{{{ printf "%.2f" $value }}}}{unit} in {TREND_HORIZON}, {limit}. '
@@ -261,30 +264,19 @@ def trend_rules(
 
 
 def aggregate_groups() -> list[dict[str, Any]]:
-    """Hourly aggregates from the raw series; daily ones from the 24 hourly ones (a subquery
-    at 1 h steps): the same mean, min and max, reading 24 samples per series instead of a
-    day of raw samples (2,880 at 30 s)."""
     families = [f"padtec_{family}" for family in FAMILY_HELP]
-    hourly = [
-        {
-            "record": f"card_measure:{family}:{fn}_1h",
-            "expr": f"{fn}_over_time({family}[1h])",
-        }
-        for family in families
-        for fn in ("avg", "min", "max")
-    ]
-    daily = [
-        {
-            "record": f"card_measure:{family}:{fn}_1d",
-            "expr": f"{fn}_over_time(card_measure:{family}:{fn}_1h[1d:1h])",
-        }
-        for family in families
-        for fn in ("avg", "min", "max")
-    ]
-    return [
-        {"name": "padtec-aggregates-1h", "interval": "5m", "rules": hourly},
-        {"name": "padtec-aggregates-1d", "interval": "1h", "rules": daily},
-    ]
+    groups = []
+    for window, interval in (("1h", "5m"), ("1d", "1h")):
+        rules = [
+            {
+                "record": f"card_measure:{family}:{fn}_{window}",
+                "expr": f"{fn}_over_time({family}[{window}])",
+            }
+            for family in families
+            for fn in ("avg", "min", "max")
+        ]
+        groups.append({"name": f"padtec-aggregates-{window}", "interval": interval, "rules": rules})
+    return groups
 
 
 def threshold_groups(doc: ThresholdsFile, for_override: str | None) -> list[dict[str, Any]]:

@@ -436,7 +436,7 @@ def test_documents(doc: ThresholdsFile, rules_dir: str) -> dict[str, dict[str, A
                 *derived_groups(doc),
             ],
         },
-        # Trends work on hourly daily means over days: a 5-minute grid keeps this fast.
+        # Trends work on daily means over days: a 5-minute grid keeps this fast.
         TREND_TESTS_FILE: {
             "rule_files": rules,
             "evaluation_interval": f"{TREND_STEP_MINUTES}m",
