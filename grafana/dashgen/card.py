@@ -58,12 +58,13 @@ def headline(at: Layout) -> list[Panel]:
     worst = severity_rank("ALERTS", f"{FIRING}, {CARD}", "card_uid")
     return [
         stat(
-            "NMS status",
+            "NMS cardIsUp",
             prom(f"padtec_card_up{{{CARD}}}"),
             "none",
             at(5, 4),
             steps(("red", None), ("green", 1)),
-            "cardIsUp as the NMS reports it.",
+            "cardIsUp as the NMS reports it. Not proof of a fault: the real NMS reports false on "
+            "working cards. A card is down when PadtecCardDown fires (its measures stopped).",
             UP_MAPPING,
         ),
         stat(
@@ -117,9 +118,10 @@ def history(at: Layout) -> Panel:
     ranked = severity_rank("ALERTS", f"{FIRING}, {CARD}", "alertname")
     return StateTimeline(
         title="Status and alerts over time",
-        description="The NMS status and, below it, each alert that fired, coloured by severity.",
+        description="cardIsUp as the NMS reports it and, below it, each alert that fired, "
+        "coloured by severity.",
         targets=[
-            prom(f"padtec_card_up{{{CARD}}}", "NMS status", ref="status"),
+            prom(f"padtec_card_up{{{CARD}}}", "NMS cardIsUp", ref="status"),
             prom(ranked, "{{alertname}}", ref="alerts"),
         ],
         gridPos=at(24, 5),

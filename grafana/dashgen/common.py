@@ -81,7 +81,7 @@ SEVERITY_TEXT_MAPPING = [
         "options": {
             name: {"color": colour, "index": index}
             for index, (name, colour) in enumerate(
-                [*SEVERITY_COLOURS.items(), ("WARNING", "yellow"), ("UNKNOWN", "text")]
+                [*SEVERITY_COLOURS.items(), ("WARNING", "yellow"), ("UNKNOWN", "yellow")]
             )
         },
     }
@@ -99,7 +99,7 @@ def alerts(matchers: str = "") -> str:
 def severity_rank(metric: str, matchers: str, by: str) -> str:
     """Worst severity (3 CRITICAL, 2 MAJOR, 1 anything else) of the series of ``metric``
     selected by ``matchers``, per ``by``. NMS severities other than CRITICAL and MAJOR (MINOR,
-    WARNING, UNKNOWN) rank as MINOR, as Alertmanager routes them."""
+    WARNING, UNKNOWN) rank as MINOR, as the NMS-alarm rule maps them (prometheus/README.md)."""
     ranked = [
         f'{metric}{{{matchers}, severity="CRITICAL"}} * 0 + 3',
         f'{metric}{{{matchers}, severity="MAJOR"}} * 0 + 2',

@@ -141,8 +141,8 @@ def requests(at: Layout) -> list[Panel]:
 def cycles(at: Layout) -> list[Panel]:
     return [
         timeseries(
-            "Collection duration by job",
-            [prom(f"padtec_collection_duration_seconds{{{N}}}", "{{nms}} {{job}}")],
+            "Collection duration by tier",
+            [prom(f"padtec_collection_duration_seconds{{{N}}}", "{{nms}} {{tier}}")],
             "s",
             at(8, 8),
             description="Duration of the last run of each tier (inventory, critical, normal, "
@@ -153,7 +153,7 @@ def cycles(at: Layout) -> list[Panel]:
             [
                 prom(
                     f"time() - padtec_collection_last_success_timestamp_seconds{{{N}}}",
-                    "{{nms}} {{job}}",
+                    "{{nms}} {{tier}}",
                 )
             ],
             "s",
@@ -163,13 +163,13 @@ def cycles(at: Layout) -> list[Panel]:
             "Runs by result",
             [
                 prom(
-                    f"sum by (job, result) (rate(padtec_collection_runs_total{{{N}}}{RATE}))",
-                    "{{job}} {{result}}",
+                    f"sum by (tier, result) (rate(padtec_collection_runs_total{{{N}}}{RATE}))",
+                    "{{tier}} {{result}}",
                 )
             ],
             "ops",
             at(8, 8),
-            description="skipped: the previous run of the job was still busy.",
+            description="skipped: the previous run of the tier was still busy.",
         ),
         timeseries(
             "Invalid rows by reason",

@@ -5,8 +5,10 @@ Two drawings:
 - ``default_steps``: Grafana thresholds of a panel from the rules' default bounds (panels that
   show many cards: overrides for some cards cannot be drawn per series there, so the panel
   description lists them);
-- ``limit_targets``: PromQL series giving each card its own bounds, overrides included (the
-  card dashboard), built with the rule generator's own scoping so they match the alerts.
+- ``limit_targets``: PromQL series giving each card its own bounds, overrides included, built
+  with the rule generator's own scoping so they match the alerts: one line per bound on the
+  card dashboard, one per bound and scope on the site dashboard (a site with ROA1 amplifiers
+  shows their 28 dBm pump limit next to the default 24 dBm).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from grafanalib.core import Target, Threshold
 
 from dashgen.common import SEVERITY_COLOURS, prom, steps
 from padtec_exporter.rulegen import ThresholdsFile, load_thresholds
-from padtec_exporter.rulegen.generate import bounds_for, num, scoped
+from padtec_exporter.rulegen.generate import bounds_for, num, scope_label, scoped
 from padtec_exporter.rulegen.thresholds import Threshold as Rule
 
 THRESHOLDS_FILE = Path(__file__).resolve().parents[2] / "prometheus" / "thresholds.yml"
@@ -73,16 +75,21 @@ class Limits:
             parts.append(text)
         return "Alert thresholds (prometheus/thresholds.yml): " + ". ".join(parts) + "."
 
-    def limit_targets(self, card: str, *names: str) -> tuple[list[Target], list[dict[str, Any]]]:
+    def limit_targets(
+        self, card: str, *names: str, per_scope: bool = False
+    ) -> tuple[list[Target], list[dict[str, Any]]]:
         """One target per rule giving the bounds that apply to the cards of selector ``card``
         (overrides included), and the overrides drawing them as dashed lines coloured by
-        severity."""
+        severity. ``per_scope``: one line per bound and scope (default or override) present
+        among the cards, instead of one per card."""
         targets, overrides = [], []
         for name in names:
             rule = self.rule(name)
             expr = _limit_expr(rule, card)
             if expr is None:
                 continue
+            if per_scope:
+                expr = f"max by (limit) ({expr})"
             targets.append(prom(expr, "{{limit}}", ref=name))
             overrides.append(_dashed(name, SEVERITY_COLOURS[rule.severity]))
         return targets, overrides
@@ -117,19 +124,17 @@ def _limit_expr(rule: Rule, card: str) -> str | None:
     if not rule.enabled:
         return None
     measured = f"({rule.expr}) and on(nms, card_uid) padtec_card_info{{{card}}}"
-    pieces: dict[str, list[str]] = {"min": [], "max": []}
+    series = []
     scopes = [(i, o) for i, o in enumerate(rule.overrides) if o.enabled is not False]
     for index, override in [*scopes, (None, None)]:
         bounds = bounds_for(rule, override)
         value = scoped(measured, rule, index).replace("\n", " ")
+        where = "" if override is None else f" ({scope_label(override)})"
         for key, bound in (("min", bounds.low), ("max", bounds.high)):
             if bound is not None and _uses(rule, key):
-                pieces[key].append(f"max by (nms, card_uid) ({value}) * 0 + {num(bound)}")
-    series = [
-        f'label_replace({" or ".join(p)}, "limit", "{rule.alert} {key}", "", "")'
-        for key, p in pieces.items()
-        if p
-    ]
+                line = f"max by (nms, card_uid) ({value}) * 0 + {num(bound)}"
+                name = f"{rule.alert} {key}{where}"
+                series.append(f'label_replace({line}, "limit", "{name}", "", "")')
     return " or ".join(series) if series else None
 
 

@@ -53,12 +53,13 @@ def headline(at: Layout) -> list[Panel]:
             "Cards in the NMS inventory.",
         ),
         stat(
-            "Cards not up",
+            "Cards down",
             prom(f"sum(site:padtec_cards_down:count{{{N}}})"),
             "none",
             at(4, 4),
             steps(("green", None), ("red", 1)),
-            "Cards the NMS reports as not up (cardIsUp false).",
+            "Cards with PadtecCardDown firing: their measures stopped while the NMS refreshes "
+            "its other cards. Not cardIsUp, which the real NMS reports false on working cards.",
         ),
         *(
             severity_count(severity, colour, at(4, 4))
@@ -84,7 +85,12 @@ def severity_count(severity: str, colour: str, pos: GridPos) -> Panel:
         "none",
         pos,
         steps(("green", None), (colour, 1)),
-        f"Padtec alerts firing now with severity {severity}.",
+        f"Padtec alerts firing now with severity {severity}"
+        + (
+            " (NMS alarms of severity WARNING and UNKNOWN included)."
+            if severity == "MINOR"
+            else "."
+        ),
     )
 
 
@@ -106,13 +112,13 @@ def sites_table(at: Layout) -> Panel:
         ],
         at(12, 12),
         "Every site with its worst state (a card down or the worst firing alert), its cards, "
-        "cards not up, active NMS alarms and cards with a firing alert. Click a site to open it.",
+        "cards down, active NMS alarms and cards with a firing alert. Click a site to open it.",
         [
             *merge_then_organize(
                 {
                     "Value #A": "state",
                     "Value #B": "cards",
-                    "Value #C": "not up",
+                    "Value #C": "down",
                     "Value #D": "NMS alarms",
                     "Value #E": "cards alerting",
                 },

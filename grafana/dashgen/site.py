@@ -31,10 +31,17 @@ from dashgen.limits import Limits
 
 SEL = 'nms=~"$nms", site="$site"'
 LAST_UPDATE = f"padtec_card_last_update_timestamp_seconds{{{SEL}}}"
+DOWN = f'{SEL}, alertname="PadtecCardDown"'
+# The card-down/staleness measure of thresholds.yml, limited to the site.
+LAG = (
+    f'max by (nms) (padtec_card_last_update_timestamp_seconds{{nms=~"$nms"}}) '
+    f"- on(nms) group_right() {LAST_UPDATE}"
+)
 EVERY_CARD = f"max by (nms, card_uid) (padtec_card_info{{{SEL}}}) * 0"
 
 
-def headline(at: Layout) -> list[Panel]:
+def headline(at: Layout, limits: Limits) -> list[Panel]:
+    limits_steps = limits.default_steps("telemetry_age", "card_down")
     return [
         stat(
             "State",
@@ -53,11 +60,13 @@ def headline(at: Layout) -> list[Panel]:
             steps(("blue", None)),
         ),
         stat(
-            "Cards not up",
-            prom(f"count(padtec_card_up{{{SEL}}} == 0) or vector(0)"),
+            "Cards down",
+            prom(f"count({alerts(DOWN)}) or vector(0)"),
             "none",
             at(4, 4),
             steps(("green", None), ("red", 1)),
+            "Cards whose measures stopped while the NMS refreshes its other cards "
+            "(PadtecCardDown). cardIsUp is shown per card below, as the NMS reports it.",
         ),
         stat(
             "Firing alerts",
@@ -74,12 +83,13 @@ def headline(at: Layout) -> list[Panel]:
             steps(("green", None), ("orange", 1)),
         ),
         stat(
-            "Oldest measurement",
-            prom(f"max(time() - {LAST_UPDATE})"),
+            "Largest lag",
+            prom(f"max({LAG})"),
             "s",
             at(4, 4),
-            steps(("green", None), ("orange", 300)),
-            "Age of the newest measurement of the card that reported longest ago.",
+            limits_steps,
+            "How far the newest measurement of the site's most lagging card is behind the "
+            "newest of its NMS (the NMS's own clock: no time zone involved).",
         ),
     ]
 
@@ -97,19 +107,20 @@ def cards_table(at: Layout) -> Panel:
             instant(f"max by (nms, card_uid) (padtec_card_up{{{SEL}}})", "B"),
             per_card(severity_rank("ALERTS", f"{FIRING}, {SEL}", "nms, card_uid"), "C"),
             per_card(f"count by (nms, card_uid) (padtec_nms_alarm_active{{{SEL}}})", "D"),
-            instant(f"max by (nms, card_uid) (time() - {LAST_UPDATE})", "E"),
+            instant(f"max by (nms, card_uid) ({LAG})", "E"),
         ],
         at(24, 9),
-        "Inventory with the NMS status, the worst firing alert, active NMS alarms and the age "
-        "of the newest measurement (empty for cards without measures, e.g. passive "
-        "MUX_DEMUX). Click a card to open it.",
+        "Inventory with cardIsUp as the NMS reports it (false on working cards in the real "
+        "NMS: not a fault by itself), the worst firing alert, active NMS alarms and how far "
+        "the card's newest measurement lags its NMS's newest (empty for cards without "
+        "measures, e.g. passive MUX_DEMUX). Click a card to open it.",
         [
             *merge_then_organize(
                 {
-                    "Value #B": "status",
+                    "Value #B": "cardIsUp",
                     "Value #C": "alerts",
                     "Value #D": "NMS alarms",
-                    "Value #E": "measurement age",
+                    "Value #E": "lag behind NMS",
                 },
                 hide=("Value #A",),
                 first=("card_uid", "card_model", "card_family", "Value #B", "Value #C"),
@@ -117,29 +128,35 @@ def cards_table(at: Layout) -> Panel:
             {"id": "sortBy", "options": {"sort": [{"field": "alerts", "desc": True}]}},
         ],
         overrides=[
-            coloured_column("status", UP_MAPPING),
+            coloured_column("cardIsUp", UP_MAPPING),
             coloured_column("alerts", STATE_MAPPING),
-            column("measurement age", ("unit", "s")),
+            column("lag behind NMS", ("unit", "s")),
             *linked_columns(site=False),
         ],
     )
 
 
+CARDS = SEL
+
+
 def graph(title: str, selector: str, unit: str, pos: GridPos, limits: Limits, *rules: str) -> Panel:
-    """Every card of the site on one graph; the default alert thresholds as dashed lines."""
+    """Every card of the site on one graph; the alert thresholds that apply to the site's
+    cards (per-model and per-card overrides included) as dashed lines."""
     about = "Click a series to open its card."
+    bounds, styles = limits.limit_targets(CARDS, *rules, per_scope=True)
     if rules:
         about = (
-            f"Dashed lines: the default thresholds. {limits.describe(*rules)} {about} "
-            "Each card's own bounds are drawn there."
+            "Dashed lines: the thresholds that apply to this site's cards, one per bound and "
+            f"scope (default or override). {limits.describe(*rules)} {about}"
         )
     return timeseries(
         title,
-        [prom(selector, "{{card_uid}} {{port}}")],
+        [prom(selector, "{{card_uid}} {{port}}"), *bounds],
         unit,
         pos,
-        limits.default_steps(*rules) if rules else None,
+        None,
         about,
+        overrides=styles,
         data_links=[card_link_from_series()],
     )
 
@@ -149,7 +166,7 @@ def build() -> Dashboard:
     limits = Limits.load()
     power = f"padtec_power_dbm{{{SEL}"
     panels = [
-        *headline(at),
+        *headline(at, limits),
         cards_table(at),
         graph(
             "Pump power", f'{power}, measure_key="7260"}}', "dBm", at(12, 8), limits, "pump_power"

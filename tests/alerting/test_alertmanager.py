@@ -67,7 +67,8 @@ def alert(name: str, severity: str, **labels: str) -> dict[str, Any]:
     return {"labels": {"alertname": name, "severity": severity, **labels}}
 
 
-ROA = {"nms": "core", "site": "POLARIS", "card_uid": "ROA1-HA-E29001-TR#374"}
+# On NMS "north": NMS core is unreachable below, which silences card-down of its cards.
+ROA = {"nms": "north", "site": "POLARIS", "card_uid": "ROA1-HA-E29001-TR#374"}
 EOA = {**ROA, "card_uid": "EOA1-HA-E21001-GV#12"}
 STALE_CORE = {"nms": "core", "site": "RECIFE", "card_uid": "TM1200G-SA#951"}
 STALE_EDGE = {"nms": "edge", "site": "RECIFE", "card_uid": "TM2400G-NK#5"}
@@ -79,9 +80,11 @@ ALERTS = [
     alert("PadtecCardDown", "CRITICAL", **ROA),
     alert("PadtecPumpPowerOutOfRange", "CRITICAL", **ROA),
     alert("PadtecPumpPowerOutOfRange", "CRITICAL", **EOA),
-    # NMS core unreachable silences the staleness of its cards, not those of NMS edge.
+    # NMS core unreachable silences the staleness and card-down of its cards, not those of
+    # NMS edge (their lag behind the NMS is frozen with the NMS's data).
     alert("PadtecNmsUnreachable", "CRITICAL", nms="core"),
     alert("PadtecCardStale", "MINOR", **STALE_CORE),
+    alert("PadtecCardDown", "CRITICAL", **STALE_CORE),
     alert("PadtecCardStale", "MINOR", **STALE_EDGE),
     # The Rx ladder of one port pages its highest step only; the other port is separate.
     alert("PadtecRxPowerCritical", "CRITICAL", measure_subkey="0", **LINE),
@@ -149,8 +152,8 @@ def delivered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivered]:
 
 
 def test_card_down_silences_that_cards_measure_alerts(delivered: Delivered) -> None:
-    assert delivered.delivered("PadtecCardDown") == {"ROA1-HA-E29001-TR#374/core"}
-    assert delivered.delivered("PadtecPumpPowerOutOfRange") == {"EOA1-HA-E21001-GV#12/core"}
+    assert delivered.delivered("PadtecCardDown") == {"ROA1-HA-E29001-TR#374/north"}
+    assert delivered.delivered("PadtecPumpPowerOutOfRange") == {"EOA1-HA-E21001-GV#12/north"}
 
 
 def test_nms_unreachable_silences_staleness_of_that_nms(delivered: Delivered) -> None:

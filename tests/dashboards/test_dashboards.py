@@ -187,13 +187,17 @@ def test_drill_down_path_overview_to_site_to_card() -> None:
 
 
 def test_site_graph_thresholds_come_from_thresholds_yml() -> None:
+    """The site's pump graph draws the default bounds and each override's, labelled by scope
+    (the lines themselves are checked against a real Prometheus in test_queries.py)."""
     site = BY_UID["padtec-site"]
     pump = next(p for p in site["panels"] if p["title"] == "Pump power")
-    values = [s["value"] for s in pump["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+    limits = next(t["expr"] for t in pump["targets"] if t["refId"] == "pump_power")
     doc = yaml.safe_load((REPO / "prometheus" / "thresholds.yml").read_text())
     rule = next(r for r in doc["rules"] if r["name"] == "pump_power")
-    assert values == [None, rule["min"], rule["max"]]
+    assert f"* 0 + {rule['min']}," in limits and f"* 0 + {rule['max']}," in limits
     for override in rule.get("overrides", []):
+        assert f"* 0 + {override['max']}," in limits
+        assert f"(card_model={override['card_model']})" in limits
         assert override["card_model"] in pump["description"], "overrides are described"
 
 

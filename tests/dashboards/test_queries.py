@@ -251,12 +251,27 @@ def test_card_graphs_draw_each_cards_own_pump_bounds(stack: Stack) -> None:
         low = rule.min if override is None or override.min is None else override.min
         high = rule.max if override is None or override.max is None else override.max
         drawn = {
-            r["metric"]["limit"].split()[-1]: float(r["value"][1])
+            r["metric"]["limit"].split()[1]: float(r["value"][1])
             for r in prom.query(substitute(query, {"nms": "sim", "card": card["card_uid"]}))
         }
         assert drawn == {"min": low, "max": high}, card["card_uid"]
         checked_overrides += override is not None
     assert checked_overrides, "no card of the simulated network has a pump override"
+
+
+def test_site_graphs_draw_the_overrides_of_the_sites_cards(stack: Stack) -> None:
+    """A site with a ROA1 amplifier shows its 28 dBm pump limit next to the default 24 dBm."""
+    prom = stack.prom
+    rule = next(r for r in load_thresholds(THRESHOLDS).rules if r.name == "pump_power")
+    override = rule.overrides[0]
+    site = next(c["site"] for c in cards(prom) if c["card_model"] == override.card_model)
+    query = panel_query("Padtec / Site", "Pump power", "pump_power")
+    drawn = {
+        r["metric"]["limit"]: float(r["value"][1])
+        for r in prom.query(substitute(query, {"nms": "sim", "site": site}))
+    }
+    assert drawn[f"{rule.alert} max (card_model={override.card_model})"] == override.max
+    assert drawn[f"{rule.alert} max"] == rule.max
 
 
 def legend_of(legend_format: str, labels: dict[str, str]) -> str:

@@ -16,8 +16,9 @@ STAMP = "%Y-%m-%d %H:%M:%S"
 
 
 async def test_rows_of_an_roa1_have_the_captures_fields_order_and_types() -> None:
+    """By default the simulator serves an ROA1 exactly as the capture shows it."""
     captured = evidence_rows()
-    async with simulator_api(card_is_up_on_healthy=False) as api:
+    async with simulator_api() as api:
         rows = await api.all_rows("measures/state", size=500, cardModel=ROA1)
     card = rows[0]["cardUid"]
     served = [row for row in rows if row["cardUid"] == card]

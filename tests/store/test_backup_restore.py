@@ -164,7 +164,11 @@ def test_store_backup_restores_every_row_and_the_alarm_history(tmp_path: Path, d
         store = start_receiver_process(tmp_path / "after", owner_dsn, port, name="store-after")
         try:
             request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/api/v1/write", data=payload(), method="POST"
+                f"http://127.0.0.1:{port}/api/v1/write",
+                data=payload(),
+                method="POST",
+                # urllib would label the body form-encoded, which the store refuses (415).
+                headers={"Content-Encoding": "snappy", "Content-Type": "application/x-protobuf"},
             )
             with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 204

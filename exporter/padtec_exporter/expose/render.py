@@ -23,7 +23,8 @@ GZIP_LEVEL = 1  # 5x smaller already; higher levels cost far more CPU for a few 
 
 CARD_FAMILIES: dict[str, str] = {
     "card_info": "Card inventory from the NMS; the value is always 1.",
-    "card_up": "1 when the NMS reports the card up (cardIsUp, or cardIsActive of the inventory).",
+    "card_up": "cardIsUp (or inventory cardIsActive) as the NMS reports it, 1 = true; not a fault "
+    "signal: the real NMS reports false on working cards (prometheus/README.md).",
     "card_status_timestamp_seconds": "Unix time the NMS last refreshed the card status "
     "(cardUpdate).",
     "card_last_update_timestamp_seconds": "Unix time of the newest measure update of the card.",

@@ -29,6 +29,9 @@ HEADER = (
 TREND_ALERT = "PadtecDegradationTrend"
 TREND_HORIZON = "7 days"
 TREND_SECONDS = 7 * 86400
+TREND_HISTORY = "2d"  # the raw series must be this old before a trend is trusted
+TREND_FOR = "1h"
+_PLAIN_SELECTOR = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?$")
 # Labels ALERTS carries that the measured series does not.
 ALERT_ONLY_LABELS = "alertname, alertstate, severity, threshold, scope"
 
@@ -184,6 +187,34 @@ def threshold_rules(
     return out
 
 
+def daily_mean(expr: str) -> str:
+    """The daily-mean recording rule of the plain selector ``expr``: ``padtec_x{m}`` →
+    ``card_measure:padtec_x:avg_1d{m}``. Trends are fitted to it so the daily cycle cancels."""
+    match = _PLAIN_SELECTOR.match(expr.strip())
+    if match is None:
+        raise ValueError(f"trend needs a plain selector (metric{{labels}}), not {expr!r}")
+    return f"card_measure:{match.group(1)}:avg_1d{match.group(2) or ''}"
+
+
+def trend_condition(expr: str) -> tuple[str, str]:
+    """PromQL of the predicted value and of "enough history" for the trend of ``expr``.
+
+    A linear fit over raw values that follow the daily temperature cycle extrapolates the
+    cycle (seen from its bottom for a few hours, a healthy card "heads" 40 °C up in a week).
+    The trend is therefore the change of the **daily mean** (``card_measure:*:avg_1d``) over
+    one day, extrapolated ``TREND_HORIZON``: mean + 7 x (mean - mean a day ago). Both means
+    cover whole days only once the series is ``TREND_HISTORY`` old, which is checked.
+    ``last_over_time(...[2h])``: the daily means are recorded hourly, so an instant lookup
+    (5 min lookback) would miss them most of the hour."""
+    mean = daily_mean(expr)
+    now = f"last_over_time({mean}[2h])"
+    before = f"last_over_time({mean}[2h] offset 1d)"
+    days = TREND_SECONDS // 86400
+    predicted = f"{days + 1} * {now} - {days} * {before}"
+    history = f"present_over_time({expr}[1h] offset {TREND_HISTORY})"
+    return predicted, history
+
+
 def trend_rules(
     doc: ThresholdsFile, rule: Threshold, for_override: str | None
 ) -> list[dict[str, Any]]:
@@ -192,11 +223,11 @@ def trend_rules(
         (i, o) for i, o in enumerate(rule.overrides)
     ]
     scopes.append((None, None))
-    predicted = f"predict_linear({rule.expr}[24h], {TREND_SECONDS})"
+    predicted, history = trend_condition(rule.expr)
     for index, override in scopes:
         bounds = bounds_for(rule, override)
         now = scoped(rule.expr, rule, index)
-        future = scoped(predicted, rule, index)
+        future = scoped(f"({predicted})\nand\n{history}", rule, index)
         branches = []
         if rule.condition in ("BELOW", "RANGE") and bounds.low is not None:
             branches.append(f"({future}) < {num(bounds.low)}\nand\n({now}) >= {num(bounds.low)}")
@@ -208,7 +239,7 @@ def trend_rules(
             {
                 "alert": TREND_ALERT,
                 "expr": "\nor\n".join(f"(\n  {_indent(b)}\n)" for b in branches),
-                "for": for_override or "1h",
+                "for": for_override or TREND_FOR,
                 "keep_firing_for": "1h",
                 "labels": {
                     "severity": "MINOR",
@@ -219,11 +250,11 @@ def trend_rules(
                     "summary": f"{_capital(rule.what)} of {{{{ $labels.card_uid }}}}"
                     f" at {{{{ $labels.site }}}} heads {limit}",
                     "description": (
-                        f"From the last 24 h, the {rule.what} of card "
-                        f"{{{{ $labels.card_uid }}}} at site {{{{ $labels.site }}}} "
-                        f'is predicted to be {{{{ printf "%.2f" $value }}}}{unit} in '
-                        f"{TREND_HORIZON}, {limit}. It is still within the threshold "
-                        "now: plan a visit before it pages."
+                        "From the change of its daily mean over the last day, the "
+                        f"{rule.what} of card {{{{ $labels.card_uid }}}} at site "
+                        f"{{{{ $labels.site }}}} is predicted to be "
+                        f'{{{{ printf "%.2f" $value }}}}{unit} in {TREND_HORIZON}, {limit}. '
+                        "It is still within the threshold now: plan a visit before it pages."
                     ),
                     "runbook_url": f"{doc.runbook_base_url.rstrip('/')}/degradation-trend.md",
                 },

@@ -45,7 +45,7 @@ class SimulatorConfig(Strict):
     # SEEN: every row of a working amplifier in the Dec 2025 capture says cardIsUp false. The
     # default stays true while the alert rules still page on cardIsUp (the demo must look
     # healthy); false serves healthy cards as the capture shows them (docs/simulator.md).
-    card_is_up_on_healthy: bool = True
+    card_is_up_on_healthy: bool = False
     # Close the connection after every response (Connection: close), as HTTP/1.0 servers and
     # many proxies do; false keeps connections alive (aiohttp's default).
     close_connections: bool = False

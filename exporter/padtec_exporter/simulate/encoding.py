@@ -60,7 +60,7 @@ class KindPieces:
 class MeasureEncoder:
     """Pre-encoded pieces of measure rows for one API build."""
 
-    def __init__(self, build: str, card_is_up_on_healthy: bool = True) -> None:
+    def __init__(self, build: str, card_is_up_on_healthy: bool = False) -> None:
         self.old_build = build == "2025-02"
         # False: every row says cardIsUp false, up or down, as the Dec 2025 capture shows.
         self.healthy_up = card_is_up_on_healthy

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -97,7 +97,7 @@ def parse_webhook(
     for alert in webhook.alerts:
         if alert.status not in ("firing", "resolved"):
             raise WebhookError(f"alert status {alert.status[:40]!r} is neither firing nor resolved")
-        starts = parse_time(alert.startsAt)
+        starts = nms_start(alert.annotations) or parse_time(alert.startsAt)
         if starts is None:
             raise WebhookError("alert without startsAt")
         resolved = alert.status == "resolved"
@@ -113,6 +113,23 @@ def parse_webhook(
             )
         )
     return rows
+
+
+# Alerts forwarding an NMS alarm carry its start at the NMS (Unix seconds; "0" when unknown),
+# set by the PadtecNmsAlarm rule: the history then shows when the alarm began, not when
+# Prometheus first saw it (days later after a restart or a new deployment).
+NMS_START_ANNOTATION = "nms_alarm_start"
+
+
+def nms_start(annotations: dict[str, str]) -> datetime | None:
+    """The NMS's start time of a forwarded alarm, or None (absent, 0 or not a number)."""
+    try:
+        seconds = float(annotations.get(NMS_START_ANNOTATION, ""))
+    except ValueError:
+        return None
+    if not 0 < seconds < 4e9:  # 0: the exporter had no start time; beyond 2096: garbage
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def parse_time(text: str) -> datetime | None:
