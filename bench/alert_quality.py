@@ -501,9 +501,10 @@ def main(argv: list[str]) -> int:
         and not math.isnan(r.target)
     ]
     total_false = sum(r.false_alerts for r in rows.values())
+    false_minutes = sum(r.false_minutes for r in rows.values())
     total_missed = sum(r.missed for r in rows.values())
     print(
-        f"\n  false alerts {total_false}, missed {total_missed}, "
+        f"\n  false alerts {total_false} ({false_minutes:.0f} min firing), missed {total_missed}, "
         f"later than for + one interval: {', '.join(late) or 'none'}"
     )
     return 0

@@ -145,7 +145,7 @@ def cycles(at: Layout) -> list[Panel]:
             [prom(f"padtec_collection_duration_seconds{{{N}}}", "{{nms}} {{tier}}")],
             "s",
             at(8, 8),
-            description="Duration of the last run of each tier (inventory, critical, normal, "
+            description="Duration of the last run of each tier (inventory, critical, all_measures, "
             "alarms); compare with the tier's interval.",
         ),
         timeseries(

@@ -412,18 +412,6 @@ def derived_groups(doc: ThresholdsFile) -> list[dict[str, Any]]:
     return groups
 
 
-def generated_alerts(doc: ThresholdsFile) -> set[str]:
-    """Alerts the generated file tests."""
-    covered = {case.rule.alert for case in cases(doc)}
-    for rule in doc.rules:
-        expr = _flat(rule.expr)
-        if expr == LAG_EXPR or _DROP.match(expr):
-            covered.add(rule.alert)
-        if rule.trend:
-            covered.add(TREND_ALERT)
-    return covered
-
-
 def test_documents(doc: ThresholdsFile, rules_dir: str) -> dict[str, dict[str, Any]]:
     """File name → promtool test document; ``rules_dir`` is relative to the test files."""
     rules = [f"{rules_dir}/{name}" for name in (AGGREGATES_FILE, THRESHOLDS_FILE)]
