@@ -23,22 +23,13 @@ from grafanalib.core import (
 # Datasources are template variables (datasources.py), never uids of one Grafana.
 from dashgen.datasources import PROMETHEUS as PROMETHEUS
 from dashgen.datasources import STORE as STORE
+from padtec_exporter.model import families as catalogue
 
 # Grafana 11 reads this schema without migrating the panels.
 SCHEMA_VERSION = 39
 
-# Measure families and the Grafana unit of each.
-FAMILIES = {
-    "padtec_power_dbm": "dBm",
-    "padtec_osnr_db": "dB",
-    "padtec_gain_db": "dB",
-    "padtec_temperature_celsius": "celsius",
-    "padtec_current_amperes": "amp",
-    "padtec_voltage_volts": "volt",
-    "padtec_power_watts": "watt",
-    "padtec_ber_ratio": "sci",
-    "padtec_measure_value": "none",
-}
+# Measure families and the Grafana unit of each (the catalogue: model/families.py).
+FAMILIES = {family.metric: family.grafana_unit for family in catalogue.MEASURES}
 FAMILY_NAMES = "|".join(f.removeprefix("padtec_") for f in FAMILIES)
 ANY_FAMILY = f'__name__=~"padtec_({FAMILY_NAMES})"'
 

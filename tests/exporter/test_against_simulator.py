@@ -7,19 +7,10 @@ import time
 
 import httpx2
 
+from padtec_exporter.model import families as catalogue
 from tests.exporter.conftest import Stack, value
 
-MEASURE_FAMILIES = (
-    "padtec_power_dbm",
-    "padtec_gain_db",
-    "padtec_osnr_db",
-    "padtec_temperature_celsius",
-    "padtec_current_amperes",
-    "padtec_voltage_volts",
-    "padtec_power_watts",
-    "padtec_ber_ratio",
-    "padtec_measure_value",
-)
+MEASURE_FAMILIES = tuple(family.metric for family in catalogue.MEASURES)
 
 
 def count(samples: dict[str, list[tuple[dict[str, str], float]]], *names: str) -> int:

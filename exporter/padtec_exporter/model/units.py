@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from padtec_exporter.configfile import Strict
-
-UNKNOWN_FAMILY = "measure_value"
+from padtec_exporter.model.families import MEASURE_HELP
+from padtec_exporter.model.families import UNKNOWN_FAMILY as UNKNOWN_FAMILY
 
 
 class UnitRule(Strict):
@@ -31,18 +31,8 @@ class UnitRule(Strict):
     card_family: str | None = None
 
 
-# Families and what they hold; the exposition's HELP text comes from here.
-FAMILY_HELP: dict[str, str] = {
-    "power_dbm": "Optical power in dBm.",
-    "gain_db": "Amplifier gain in dB.",
-    "osnr_db": "Optical signal-to-noise ratio in dB.",
-    "temperature_celsius": "Temperature in degrees Celsius.",
-    "current_amperes": "Electrical current in amperes (the NMS reports mA).",
-    "voltage_volts": "Voltage in volts.",
-    "power_watts": "Laser or electrical power in watts (the NMS reports mW).",
-    "ber_ratio": "Pre-FEC bit error ratio.",
-    UNKNOWN_FAMILY: "Measures whose unit the exporter does not know (extend config 'units').",
-}
+# Families and what they hold (the catalogue, model/families.py); the exposition's HELP text.
+FAMILY_HELP: dict[str, str] = dict(MEASURE_HELP)
 
 
 def builtin_rules() -> list[UnitRule]:

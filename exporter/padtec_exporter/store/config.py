@@ -5,19 +5,10 @@ from __future__ import annotations
 import msgspec
 
 from padtec_exporter.configfile import ConfigError, Strict, read_secret
+from padtec_exporter.model.families import STORED
 
-DEFAULT_METRICS = [
-    "padtec_power_dbm",
-    "padtec_gain_db",
-    "padtec_osnr_db",
-    "padtec_temperature_celsius",
-    "padtec_current_amperes",
-    "padtec_voltage_volts",
-    "padtec_power_watts",
-    "padtec_ber_ratio",
-    "padtec_measure_value",
-    "padtec_card_up",
-]
+# The families the catalogue marks as stored (model/families.py).
+DEFAULT_METRICS = list(STORED)
 
 
 class RetentionConfig(Strict):
