@@ -7,28 +7,21 @@ from typing import Any
 
 from grafanalib.core import Dashboard, Panel
 
-from dashgen.common import (
-    FIRING,
+from dashgen.links import card_link_from_series, nms_var, site_var
+from dashgen.panels import (
     SEVERITY_COLOURS,
     SEVERITY_TEXT_MAPPING,
     Layout,
-    alerts,
-    card_link_from_series,
     coloured_column,
     column,
     dashboard,
-    instant,
     linked_columns,
-    nms_var,
     organize,
-    prom,
-    severity_rank,
-    site_var,
-    sql,
     state_timeline,
     table,
     timeseries,
 )
+from dashgen.queries import FIRING, alerts, instant, prom, severity_rank, sql
 
 # Alerts about the exporter or an NMS carry no site: "All" (.*) keeps them, a chosen site not.
 SEL = 'nms=~"$nms", site=~"$site"'

@@ -7,31 +7,24 @@ from typing import Any
 
 from grafanalib.core import Dashboard, GridPos, Panel, StateTimeline
 
-from dashgen.common import (
-    FAMILIES,
-    FIRING,
-    PROMETHEUS,
+from dashgen.datasources import PROMETHEUS
+from dashgen.limits import Limits
+from dashgen.links import nms_var, query_var, site_var
+from dashgen.panels import (
     SEVERITY_TEXT_MAPPING,
     STATE_MAPPING,
     UP_MAPPING,
     Layout,
-    alerts,
     coloured_column,
     dashboard,
-    instant,
     linked_columns,
-    nms_var,
     organize,
-    prom,
-    query_var,
-    severity_rank,
-    site_var,
     stat,
     steps,
     table,
     timeseries,
 )
-from dashgen.limits import Limits
+from dashgen.queries import FAMILIES, FIRING, alerts, instant, prom, severity_rank
 
 CARD = 'nms=~"$nms", card_uid="$card"'
 # Transponder line Rx (the ports the rx_power rules watch).

@@ -5,39 +5,15 @@ from __future__ import annotations
 
 from grafanalib.core import Dashboard, Panel
 
-from dashgen.common import (
-    UP_MAPPING,
-    Layout,
-    dashboard,
-    nms_var,
-    prom,
-    query_var,
-    stat,
-    steps,
-    timeseries,
-)
+from dashgen.links import nms_var, query_var
+from dashgen.panels import UP_MAPPING, Layout, dashboard, stat, steps, timeseries, value_mapping
+from dashgen.queries import prom
 
 N = 'nms=~"$nms"'
 JOB = 'job=~"$job"'
 RATE = "[$__rate_interval]"
-BREAKER_MAPPING = [
-    {
-        "type": "value",
-        "options": {
-            "0": {"text": "closed", "color": "green", "index": 0},
-            "1": {"text": "OPEN", "color": "red", "index": 1},
-        },
-    }
-]
-RELOAD_MAPPING = [
-    {
-        "type": "value",
-        "options": {
-            "0": {"text": "FAILED", "color": "red", "index": 0},
-            "1": {"text": "ok", "color": "green", "index": 1},
-        },
-    }
-]
+BREAKER_MAPPING = value_mapping(("0", "closed", "green"), ("1", "OPEN", "red"))
+RELOAD_MAPPING = value_mapping(("0", "FAILED", "red"), ("1", "ok", "green"))
 
 
 def headline(at: Layout) -> list[Panel]:

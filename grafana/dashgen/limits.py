@@ -20,7 +20,8 @@ from typing import Any
 
 from grafanalib.core import Target, Threshold
 
-from dashgen.common import SEVERITY_COLOURS, prom, steps
+from dashgen.panels import SEVERITY_COLOURS, steps
+from dashgen.queries import prom
 from padtec_exporter.rulegen import ThresholdsFile, load_thresholds
 from padtec_exporter.rulegen.generate import bounds_for, num, scope_label, scoped
 from padtec_exporter.rulegen.thresholds import Threshold as Rule

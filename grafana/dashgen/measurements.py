@@ -11,22 +11,10 @@ from typing import Any
 
 from grafanalib.core import Dashboard, Histogram, Panel
 
-from dashgen.common import (
-    ANY_FAMILY,
-    FAMILIES,
-    FAMILY_NAMES,
-    PROMETHEUS,
-    Layout,
-    card_link_from_series,
-    dashboard,
-    nms_var,
-    prom,
-    query_var,
-    site_var,
-    sql,
-    table,
-    timeseries,
-)
+from dashgen.datasources import PROMETHEUS
+from dashgen.links import card_link_from_series, nms_var, query_var, site_var
+from dashgen.panels import Layout, dashboard, table, timeseries
+from dashgen.queries import ANY_FAMILY, FAMILIES, FAMILY_NAMES, prom, sql
 
 SEL = 'nms=~"$nms", site=~"$site", measure="$measure", port=~"$port"'
 SQL_SEL = (

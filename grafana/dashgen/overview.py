@@ -4,31 +4,26 @@ from __future__ import annotations
 
 from grafanalib.core import Dashboard, GridPos, Panel, Target
 
-from dashgen.common import (
+from dashgen.limits import Limits
+from dashgen.links import nms_var, site_link_from_row, site_link_from_series
+from dashgen.panels import (
     SEVERITY_COLOURS,
     SEVERITY_TEXT_MAPPING,
     STATE_MAPPING,
     UP_MAPPING,
     Layout,
-    alerts,
     coloured_column,
     column,
     dashboard,
-    instant,
     linked_columns,
     merge_then_organize,
-    nms_var,
     organize,
-    prom,
-    site_link_from_row,
-    site_link_from_series,
-    site_state,
     stat,
     state_timeline,
     steps,
     table,
 )
-from dashgen.limits import Limits
+from dashgen.queries import alerts, instant, prom, site_state
 
 N = 'nms=~"$nms"'
 ON_CARDS = f'{N}, card_uid!=""'

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 from grafanalib.core import Dashboard, GridPos, Panel, Target
 
-from dashgen.common import (
-    FIRING,
+from dashgen.limits import Limits
+from dashgen.links import card_link_from_series, nms_var, site_var
+from dashgen.panels import (
     STATE_MAPPING,
     UP_MAPPING,
     Layout,
-    alerts,
-    card_link_from_series,
     coloured_column,
     column,
     dashboard,
-    instant,
     linked_columns,
     merge_then_organize,
-    nms_var,
-    prom,
-    severity_rank,
-    site_state,
-    site_var,
     stat,
     steps,
     table,
     timeseries,
 )
-from dashgen.limits import Limits
+from dashgen.queries import FIRING, alerts, instant, prom, severity_rank, site_state
 
 SEL = 'nms=~"$nms", site="$site"'
 LAST_UPDATE = f"padtec_card_last_update_timestamp_seconds{{{SEL}}}"

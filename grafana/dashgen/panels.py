@@ -1,12 +1,12 @@
-"""Shared pieces of the dashboards: datasources, variables, panel builders, links, thresholds."""
+"""Panel builders, the grid layout, value mappings and the dashboard itself."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from grafanalib.core import (
     Dashboard,
-    DashboardLink,
     GridPos,
     SqlTarget,
     Stat,
@@ -20,31 +20,34 @@ from grafanalib.core import (
     TimeSeries,
 )
 
-# Datasources are template variables (datasources.py), never uids of one Grafana.
-from dashgen.datasources import PROMETHEUS as PROMETHEUS
-from dashgen.datasources import STORE as STORE
-from padtec_exporter.model import families as catalogue
+from dashgen.datasources import PROMETHEUS, STORE
+from dashgen.links import UIDS, card_link_from_row, dashboard_links, site_link_from_row
 
 # Grafana 11 reads this schema without migrating the panels.
 SCHEMA_VERSION = 39
 
-# Measure families and the Grafana unit of each (the catalogue: model/families.py).
-FAMILIES = {family.metric: family.grafana_unit for family in catalogue.MEASURES}
-FAMILY_NAMES = "|".join(f.removeprefix("padtec_") for f in FAMILIES)
-ANY_FAMILY = f'__name__=~"padtec_({FAMILY_NAMES})"'
 
-UIDS = {
-    "overview": "padtec-overview",
-    "site": "padtec-site",
-    "card": "padtec-card",
-    "measurements": "padtec-measurements",
-    "alarms": "padtec-alarms",
-    "exporter": "padtec-exporter-health",
-}
+def value_mapping(*values: tuple[str, str, str]) -> list[dict[str, Any]]:
+    """A Grafana value mapping: each (value, text, colour), in order."""
+    options = {
+        value: {"text": text, "color": colour, "index": index}
+        for index, (value, text, colour) in enumerate(values)
+    }
+    return [{"type": "value", "options": options}]
+
+
+def datasource(targets: Sequence[Target | SqlTarget]) -> dict[str, str]:
+    """The store for SQL targets, else Prometheus."""
+    return STORE if isinstance(targets[0], SqlTarget) else PROMETHEUS
+
 
 # Severity as a number, so that "worst" is a max(): colours and texts of each rank.
 SEVERITY_RANKS = {"CRITICAL": 3, "MAJOR": 2, "MINOR": 1}
+
+
 SEVERITY_COLOURS = {"CRITICAL": "red", "MAJOR": "orange", "MINOR": "yellow"}
+
+
 STATE_MAPPING = [
     {
         "type": "value",
@@ -57,15 +60,9 @@ STATE_MAPPING = [
         },
     }
 ]
-UP_MAPPING = [
-    {
-        "type": "value",
-        "options": {
-            "0": {"text": "DOWN", "color": "red", "index": 0},
-            "1": {"text": "UP", "color": "green", "index": 1},
-        },
-    }
-]
+
+
+UP_MAPPING = value_mapping(("0", "DOWN", "red"), ("1", "UP", "green"))
 SEVERITY_TEXT_MAPPING = [
     {
         "type": "value",
@@ -77,35 +74,10 @@ SEVERITY_TEXT_MAPPING = [
         },
     }
 ]
-FIRING = 'alertstate="firing", alertname=~"Padtec.*"'
+
+
 # Labels Prometheus adds that a table reader does not need.
 NOISE_COLUMNS = ("Time", "__name__", "job", "instance", "alertstate")
-
-
-def alerts(matchers: str = "") -> str:
-    """Firing Padtec alerts, optionally narrowed by extra label matchers."""
-    return f"ALERTS{{{FIRING}{', ' + matchers if matchers else ''}}}"
-
-
-def severity_rank(metric: str, matchers: str, by: str) -> str:
-    """Worst severity (3 CRITICAL, 2 MAJOR, 1 anything else) of the series of ``metric``
-    selected by ``matchers``, per ``by``. NMS severities other than CRITICAL and MAJOR (MINOR,
-    WARNING, UNKNOWN) rank as MINOR, as the NMS-alarm rule maps them (prometheus/README.md)."""
-    ranked = [
-        f'{metric}{{{matchers}, severity="CRITICAL"}} * 0 + 3',
-        f'{metric}{{{matchers}, severity="MAJOR"}} * 0 + 2',
-        f'{metric}{{{matchers}, severity!~"CRITICAL|MAJOR"}} * 0 + 1',
-    ]
-    return f"max by ({by}) ({' or '.join(ranked)})"
-
-
-def site_state(matchers: str) -> str:
-    """Worst state per site: 3 when a card is down or a CRITICAL alert fires, 2 MAJOR,
-    1 MINOR, 0 OK (every site with cards gets a value)."""
-    firing = severity_rank("ALERTS", f'{FIRING}, {matchers}, site!=""', "nms, site")
-    down = f"(site:padtec_cards_down:count{{{matchers}}} > 0) * 0 + 3"
-    ok = f"site:padtec_cards:count{{{matchers}}} * 0"
-    return f"max by (nms, site) ({down} or {firing} or {ok})"
 
 
 class Layout:
@@ -123,90 +95,11 @@ class Layout:
         return pos
 
 
-def prom(
-    expr: str, legend: str = "", ref: str = "A", instant: bool = False, table: bool = False
-) -> Target:
-    return Target(
-        expr=expr,
-        legendFormat=legend,
-        refId=ref,
-        datasource=PROMETHEUS,
-        instant=instant,
-        format="table" if table else "time_series",
-        intervalFactor=1,  # one point per pixel-sized step, not every other one
-    )
-
-
-def instant(expr: str, ref: str = "A") -> Target:
-    """A Prometheus query evaluated once, as a table (for table panels)."""
-    return prom(expr, ref=ref, instant=True, table=True)
-
-
-def sql(query: str, ref: str = "A", table: bool = True) -> SqlTarget:
-    return SqlTarget(
-        rawSql=query,
-        refId=ref,
-        datasource=STORE,
-        format="table" if table else "time_series",
-        intervalFactor=1,
-    )
-
-
 def steps(*pairs: tuple[str, float | None]) -> list[Threshold]:
     return [
         Threshold(color, index, 0.0 if value is None else float(value))
         for index, (color, value) in enumerate(pairs)
     ]
-
-
-# ---------------------------------------------------------------- links between dashboards
-
-
-def row_value(field: str) -> str:
-    """A column of the clicked table row, URL-encoded."""
-    return f"${{__data.fields.{field}:percentencode}}"
-
-
-def series_label(label: str) -> str:
-    """A label of the clicked series, URL-encoded."""
-    return f"${{__field.labels.{label}:percentencode}}"
-
-
-def link(title: str, key: str, **variables: str) -> dict[str, Any]:
-    """A data link to dashboard ``key`` with its variables set, keeping the time range."""
-    params = "".join(f"var-{name}={value}&" for name, value in variables.items())
-    uid = UIDS[key]
-    return {"title": title, "url": f"/d/{uid}/{uid}?{params}${{__url_time_range}}"}
-
-
-def card_link_from_row() -> dict[str, Any]:
-    return link(
-        "Card ${__data.fields.card_uid}",
-        "card",
-        nms=row_value("nms"),
-        site=row_value("site"),
-        card=row_value("card_uid"),
-    )
-
-
-def site_link_from_row() -> dict[str, Any]:
-    return link("Site ${__data.fields.site}", "site", nms=row_value("nms"), site=row_value("site"))
-
-
-def card_link_from_series() -> dict[str, Any]:
-    return link(
-        "Card ${__field.labels.card_uid}",
-        "card",
-        nms=series_label("nms"),
-        site=series_label("site"),
-        card=series_label("card_uid"),
-    )
-
-
-def site_link_from_series() -> dict[str, Any]:
-    return link(
-        "Site ${__field.labels.site}", "site", nms=series_label("nms"), site=series_label("site")
-    )
 
 
 def column(name: str, *properties: tuple[str, Any]) -> dict[str, Any]:
@@ -264,9 +157,6 @@ def merge_then_organize(
     return [{"id": "merge", "options": {}}, *organize(rename, hide, first)]
 
 
-# ---------------------------------------------------------------- panels
-
-
 def timeseries(
     title: str,
     targets: list[Any],
@@ -285,7 +175,7 @@ def timeseries(
         targets=targets,
         unit=unit,
         gridPos=pos,
-        dataSource=STORE if isinstance(targets[0], SqlTarget) else PROMETHEUS,
+        dataSource=datasource(targets),
         description=description,
         thresholds=limits or [],
         thresholdsStyleMode="dashed" if limits else "off",
@@ -365,7 +255,7 @@ def table(
         targets=targets,
         gridPos=pos,
         description=description,
-        dataSource=STORE if isinstance(targets[0], SqlTarget) else PROMETHEUS,
+        dataSource=datasource(targets),
         transformations=transformations or [],
         unit=unit,
         overrides=overrides or [],
@@ -378,59 +268,6 @@ def table(
             "fieldConfig": {"defaults": {"custom": {"cellOptions": {"type": "color-text"}}}}
         }
     return panel
-
-
-# ---------------------------------------------------------------- variables and dashboards
-
-
-def query_var(
-    name: str, query: str, label: str, multi: bool = False, include_all: bool = False
-) -> Template:
-    """A variable from a Prometheus label. "All" is the regex .*, so that PromQL ``=~``
-    also keeps series without the label (alerts about the exporter carry no site) and SQL
-    panels match with ``~ '^${var:regex}$'``."""
-    return Template(
-        allValue=".*" if include_all else None,
-        name=name,
-        label=label,
-        query=query,
-        dataSource=PROMETHEUS,
-        type="query",
-        refresh=2,
-        multi=multi,
-        includeAll=include_all,
-        sort=1,
-    )
-
-
-def nms_var() -> Template:
-    return query_var(
-        "nms", "label_values(padtec_card_info, nms)", "NMS", multi=True, include_all=True
-    )
-
-
-def site_var(multi: bool = False) -> Template:
-    return query_var(
-        "site",
-        'label_values(padtec_card_info{nms=~"$nms"}, site)',
-        "Site",
-        multi=multi,
-        include_all=multi,
-    )
-
-
-def dashboard_links() -> list[DashboardLink]:
-    """Every Padtec dashboard in a menu, keeping the time range and the shared variables."""
-    return [
-        DashboardLink(
-            title="Padtec",
-            type="dashboards",
-            tags=["padtec"],
-            asDropdown=True,
-            keepTime=True,
-            includeVars=True,
-        )
-    ]
 
 
 def dashboard(
