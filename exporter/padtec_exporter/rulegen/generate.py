@@ -157,14 +157,16 @@ def bounds_for(rule: Threshold, override: Override | None) -> Bounds:
     )
 
 
+def _scopes(rule: Threshold) -> list[tuple[int | None, Override | None]]:
+    """Each override with its index, then the rule's own default scope (None, None)."""
+    return [*enumerate(rule.overrides), (None, None)]
+
+
 def threshold_rules(
     doc: ThresholdsFile, rule: Threshold, for_override: str | None
 ) -> list[dict[str, Any]]:
     out = []
-    scopes: list[tuple[int | None, Override | None]] = [
-        (i, o) for i, o in enumerate(rule.overrides)
-    ]
-    scopes.append((None, None))
+    scopes = _scopes(rule)
     for index, override in scopes:
         enabled = rule.enabled if override is None or override.enabled is None else override.enabled
         if not enabled:
@@ -219,10 +221,7 @@ def trend_rules(
     doc: ThresholdsFile, rule: Threshold, for_override: str | None
 ) -> list[dict[str, Any]]:
     out = []
-    scopes: list[tuple[int | None, Override | None]] = [
-        (i, o) for i, o in enumerate(rule.overrides)
-    ]
-    scopes.append((None, None))
+    scopes = _scopes(rule)
     predicted, history = trend_condition(rule.expr)
     for index, override in scopes:
         bounds = bounds_for(rule, override)
