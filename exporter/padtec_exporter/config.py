@@ -17,11 +17,10 @@ import msgspec
 import yaml
 
 from padtec_exporter import tiers
-from padtec_exporter.configfile import ConfigError, Strict, convert_struct, yaml_problem
+from padtec_exporter.configfile import ConfigError, Invalid, Strict, convert_struct, yaml_problem
 from padtec_exporter.model.units import UnitRule
 from padtec_exporter.web.server import parse_listen_address
 
-_METRIC_SUFFIX = re.compile(r"^[a-z_][a-z0-9_]*$")
 _LABEL_VALUE_SAFE = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 
@@ -44,6 +43,14 @@ class AuthConfig(Strict):
         password = self.password or self.password_file or self.password_env
         return bool(self.username) and bool(password)
 
+    def check(self) -> None:
+        if not self.has_token_source() and not self.has_login():
+            raise Invalid(
+                "",
+                "expected token, token_file or token_env, or username with password "
+                "(password, password_file or password_env)",
+            )
+
     def __repr__(self) -> str:  # never print secrets, even in a debugger or a traceback
         return (
             f"AuthConfig(token={'***' if self.token else None}, token_file={self.token_file!r}, "
@@ -64,10 +71,18 @@ class RetryConfig(Strict):
     jitter_seconds: float = 0.5
     max_retry_after_seconds: float = 60.0
 
+    def check(self) -> None:
+        if self.attempts < 1:
+            raise Invalid("attempts", "expected at least 1")
+
 
 class BreakerConfig(Strict):
     failure_threshold: int = 5
     reset_timeout_seconds: float = 30.0
+
+    def check(self) -> None:
+        if self.failure_threshold < 1:
+            raise Invalid("failure_threshold", "expected at least 1")
 
 
 class NmsConfig(Strict):
@@ -92,12 +107,38 @@ class NmsConfig(Strict):
     retry: RetryConfig = msgspec.field(default_factory=RetryConfig)
     breaker: BreakerConfig = msgspec.field(default_factory=BreakerConfig)
 
+    def check(self) -> None:
+        if not _LABEL_VALUE_SAFE.match(self.name):
+            raise Invalid("name", "expected letters, digits, '_', '.', ':' or '-'")
+        url = urlsplit(self.base_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise Invalid("base_url", "expected an http:// or https:// URL")
+        if self.timezone is not None:
+            try:
+                zoneinfo.ZoneInfo(self.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise Invalid(
+                    "timezone", "expected an IANA time zone such as 'America/Sao_Paulo'"
+                ) from None
+        integers = ("page_size", "max_pages", "max_response_bytes", "max_concurrency")
+        _positive(self, integers, "expected a positive integer")
+        seconds = ("connect_timeout_seconds", "read_timeout_seconds")
+        _positive(self, seconds, "expected a positive number of seconds")
+        for key, section in (("retry", self.retry), ("breaker", self.breaker), ("auth", self.auth)):
+            try:
+                section.check()
+            except Invalid as exc:
+                raise exc.under(key) from None
+
 
 class TierConfig(Strict):
     interval_seconds: float
     enabled: bool = True
     # Each entry is one set of query filters; the tier fetches every set (in bulk pages).
     filters: list[dict[str, str]] = msgspec.field(default_factory=lambda: [{}])
+
+    def check(self) -> None:
+        _positive(self, ("interval_seconds",), "expected a positive number of seconds")
 
 
 def tier_config(name: str, **settings: Any) -> TierConfig:
@@ -130,12 +171,27 @@ class CollectConfig(Strict):
     def __post_init__(self) -> None:
         self.tiers = {**_all_tiers(), **self.tiers}
 
+    def check(self) -> None:
+        seconds = ("timeout_seconds", "stall_timeout_seconds")
+        _positive(self, seconds, "expected a positive number of seconds")
+        for name, tier in self.tiers.items():
+            try:
+                tier.check()
+            except Invalid as exc:
+                raise exc.under(name) from None
+
 
 class WebConfig(Strict):
     listen_address: str = "0.0.0.0:9787"
     telemetry_path: str = "/metrics"
     # Prometheus exporter-toolkit web config (TLS, basic auth); see docs/security.md.
     config_file: str | None = None
+
+    def check(self) -> None:
+        try:
+            parse_listen_address(self.listen_address)
+        except ConfigError:
+            raise Invalid("listen_address", "expected HOST:PORT, e.g. '0.0.0.0:9787'") from None
 
 
 class LogConfig(Strict):
@@ -150,6 +206,28 @@ class ExporterConfig(Strict):
     units: list[UnitRule] = msgspec.field(default_factory=list)
     web: WebConfig = msgspec.field(default_factory=WebConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
+
+    def check(self) -> None:
+        if not self.nms:
+            raise Invalid("nms", "expected at least one NMS")
+        names: set[str] = set()
+        for i, nms in enumerate(self.nms):
+            if nms.name in names:
+                raise Invalid(
+                    f"nms[{i}].name", f"expected a unique name, '{nms.name}' is used twice"
+                )
+            names.add(nms.name)
+        sections: list[tuple[str, NmsConfig | CollectConfig | UnitRule | WebConfig]] = [
+            *((f"nms[{i}]", nms) for i, nms in enumerate(self.nms)),
+            ("collect", self.collect),
+            *((f"units[{i}]", rule) for i, rule in enumerate(self.units)),
+            ("web", self.web),
+        ]
+        for key, section in sections:
+            try:
+                section.check()
+            except Invalid as exc:
+                raise exc.under(key) from None
 
 
 def load_config(path: Path | str | None) -> ExporterConfig:
@@ -279,59 +357,15 @@ def literal_secrets(config: ExporterConfig) -> list[str]:
 
 
 def validate(config: ExporterConfig, source: str) -> None:
-    def fail(key: str, expected: str) -> None:
-        raise ConfigError(f"{source}: key '{key}': {expected}")
-
-    if not config.nms:
-        fail("nms", "expected at least one NMS")
-    names: set[str] = set()
-    for i, nms in enumerate(config.nms):
-        at = f"nms[{i}]"
-        if not _LABEL_VALUE_SAFE.match(nms.name):
-            fail(f"{at}.name", "expected letters, digits, '_', '.', ':' or '-'")
-        if nms.name in names:
-            fail(f"{at}.name", f"expected a unique name, '{nms.name}' is used twice")
-        names.add(nms.name)
-        url = urlsplit(nms.base_url)
-        if url.scheme not in ("http", "https") or not url.netloc:
-            fail(f"{at}.base_url", "expected an http:// or https:// URL")
-        if nms.timezone is not None:
-            try:
-                zoneinfo.ZoneInfo(nms.timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                fail(f"{at}.timezone", "expected an IANA time zone such as 'America/Sao_Paulo'")
-        for key in ("page_size", "max_pages", "max_response_bytes", "max_concurrency"):
-            if getattr(nms, key) < 1:
-                fail(f"{at}.{key}", "expected a positive integer")
-        for key in ("connect_timeout_seconds", "read_timeout_seconds"):
-            if getattr(nms, key) <= 0:
-                fail(f"{at}.{key}", "expected a positive number of seconds")
-        if nms.retry.attempts < 1:
-            fail(f"{at}.retry.attempts", "expected at least 1")
-        if nms.breaker.failure_threshold < 1:
-            fail(f"{at}.breaker.failure_threshold", "expected at least 1")
-        auth = nms.auth
-        if not auth.has_token_source() and not auth.has_login():
-            fail(
-                f"{at}.auth",
-                "expected token, token_file or token_env, or username with password "
-                "(password, password_file or password_env)",
-            )
-    for key in ("timeout_seconds", "stall_timeout_seconds"):
-        if getattr(config.collect, key) <= 0:
-            fail(f"collect.{key}", "expected a positive number of seconds")
-    for name, tier in config.collect.tiers.items():
-        if tier.interval_seconds <= 0:
-            fail(f"collect.{name}.interval_seconds", "expected a positive number of seconds")
-    for i, rule in enumerate(config.units):
-        if not _METRIC_SUFFIX.match(rule.family):
-            fail(f"units[{i}].family", "expected a metric name suffix like 'power_dbm'")
-        if rule.name is not None:
-            try:
-                re.compile(rule.name)
-            except re.error as exc:
-                fail(f"units[{i}].name", f"expected a regular expression ({exc})")
+    """What the types cannot say, checked by each section (``check``); the error names the
+    key path."""
     try:
-        parse_listen_address(config.web.listen_address)
-    except ConfigError:
-        fail("web.listen_address", "expected HOST:PORT, e.g. '0.0.0.0:9787'")
+        config.check()
+    except Invalid as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _positive(section: object, keys: tuple[str, ...], expected: str) -> None:
+    for key in keys:
+        if getattr(section, key) <= 0:
+            raise Invalid(key, expected)

@@ -26,7 +26,21 @@ log = logging.getLogger(__name__)
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Base of every config section: unknown keys are typos and are refused."""
+    """Base of every config section: unknown keys are typos and are refused. A section that
+    checks more than its types has ``check()``, raising ``Invalid`` with its own key path."""
+
+
+class Invalid(Exception):
+    """A value its type allows but the program cannot use: ``key`` is relative to the section
+    that found it; each enclosing section prefixes its own key (``under``)."""
+
+    def __init__(self, key: str, expected: str) -> None:
+        super().__init__(f"key '{key}': {expected}")
+        self.key = key
+        self.expected = expected
+
+    def under(self, prefix: str) -> Invalid:
+        return Invalid(f"{prefix}.{self.key}" if self.key else prefix, self.expected)
 
 
 class ConfigError(Exception):

@@ -11,9 +11,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from padtec_exporter.configfile import Strict
+from padtec_exporter.configfile import Invalid, Strict
 from padtec_exporter.model.families import MEASURE_HELP
 from padtec_exporter.model.families import UNKNOWN_FAMILY as UNKNOWN_FAMILY
+
+_METRIC_SUFFIX = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 class UnitRule(Strict):
@@ -29,6 +31,15 @@ class UnitRule(Strict):
     name: str | None = None
     group: str | None = None
     card_family: str | None = None
+
+    def check(self) -> None:
+        if not _METRIC_SUFFIX.match(self.family):
+            raise Invalid("family", "expected a metric name suffix like 'power_dbm'")
+        if self.name is not None:
+            try:
+                re.compile(self.name)
+            except re.error as exc:
+                raise Invalid("name", f"expected a regular expression ({exc})") from None
 
 
 # Families and what they hold (the catalogue, model/families.py); the exposition's HELP text.
