@@ -76,7 +76,8 @@ def nms_entry(url: str, **more: Any) -> dict[str, Any]:
 
 
 async def test_healthy_simulator_every_check_passes_and_json_says_ok(tmp_path: Path) -> None:
-    async with simulator() as sim:
+    # Cards that say cardIsUp true (the capture's false is the next test's case).
+    async with simulator(card_is_up_on_healthy=True) as sim:
         truth = sim.simulator.truth()
         entry = nms_entry(sim.url, auth={"username": "admin", "password": "admin"})
         code, output = await run_cli(tmp_path, entry, "--json")

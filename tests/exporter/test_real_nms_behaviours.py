@@ -166,8 +166,13 @@ async def test_a_card_added_between_inventory_runs_is_exposed_within_a_critical_
         assert info[0]["card_serial"] and info[0]["card_part"]
         assert value(samples, "padtec_cards_not_in_inventory", nms="sim") == 1.0
         # The inventory was brought forward (an hourly tier ran again within seconds).
-        runs = value(samples, "padtec_collection_runs_total", tier="inventory", result="success")
-        assert runs is not None and runs >= 2
+        await stack.wait_for(
+            lambda s: (
+                (value(s, "padtec_collection_runs_total", tier="inventory", result="success") or 0)
+                >= 2
+            ),
+            timeout=20,
+        )
         # Once the NMS lists it, the card comes from the inventory (the inventory is asked
         # again every minute while cards are missing from it).
         await stack.wait_for(

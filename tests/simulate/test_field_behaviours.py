@@ -36,8 +36,8 @@ async def test_rows_of_an_roa1_have_the_captures_fields_order_and_types() -> Non
     assert lag >= timedelta(minutes=30)
 
 
-async def test_healthy_cards_say_up_by_default() -> None:
-    async with simulator_api() as api:
+async def test_healthy_cards_say_up_when_configured() -> None:
+    async with simulator_api(card_is_up_on_healthy=True) as api:
         rows = await api.all_rows("measures/state", size=500)
     assert rows and all(row["cardIsUp"] is True for row in rows)
 
