@@ -70,7 +70,7 @@ def test_alarm_active_before_prometheus_started_keeps_its_nms_start(tmp_path: Pa
     with (
         running_postgres() as pg,
         running_simulator(tmp_path, "--sites", "2", "--cards-per-site", "8") as sim,
-        running_exporter(tmp_path, sim.url, critical=1.0, normal=2.0, alarms=1.0) as exporter,
+        running_exporter(tmp_path, sim.url, critical=1.0, all_measures=2.0, alarms=1.0) as exporter,
     ):
         dsn = pg.create_database("history")
         store_port = free_port()

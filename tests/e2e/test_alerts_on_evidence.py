@@ -70,7 +70,7 @@ def evidence(tmp_path: Path) -> Iterator[tuple[EvidenceNms, Prometheus]]:
         nms.username, nms.password = "admin", "admin"  # what running_exporter logs in with
         add_silent_twin(nms, CARD_DOWN_LAG - 30)
         with (
-            running_exporter(tmp_path, nms.url, critical=1.0, normal=2.0, alarms=1.0) as exporter,
+            running_exporter(tmp_path, nms.url, critical=1.0, all_measures=2.0, alarms=1.0) as exporter,
             running_prometheus(
                 tmp_path, prometheus_config([exporter.target], rule_files=RULES)
             ) as prom,
