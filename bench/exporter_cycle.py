@@ -307,7 +307,9 @@ def floor_cpu(bodies: list[bytes]) -> tuple[str, float]:
 
 class NaiveCollector:
     """The design the exporter replaces: every scrape turns the decoded rows into metric
-    families with prometheus_client (the same families, labels and unit scaling)."""
+    families with prometheus_client: the measure families with the same labels and unit
+    scaling, and card_info (not the per-card timestamps, card_up or alarms: 502,803 of the
+    exporter's 530,402 series at the default size, so its figure is a lower bound)."""
 
     def __init__(self, rows: list[dict[str, Any]], data: NmsData) -> None:
         self._rows, self._data, self._units = rows, data, UnitResolver()
