@@ -70,7 +70,9 @@ def evidence(tmp_path: Path) -> Iterator[tuple[EvidenceNms, Prometheus]]:
         nms.username, nms.password = "admin", "admin"  # what running_exporter logs in with
         add_silent_twin(nms, CARD_DOWN_LAG - 30)
         with (
-            running_exporter(tmp_path, nms.url, critical=1.0, all_measures=2.0, alarms=1.0) as exporter,
+            running_exporter(
+                tmp_path, nms.url, critical=1.0, all_measures=2.0, alarms=1.0
+            ) as exporter,
             running_prometheus(
                 tmp_path, prometheus_config([exporter.target], rule_files=RULES)
             ) as prom,
@@ -118,7 +120,7 @@ def test_collection_metrics_keep_their_tier_label_through_prometheus(
     _, prom = evidence
     result = prom.wait_for(
         "padtec_collection_runs_total",
-        lambda r: {s["metric"].get("tier") for s in r} >= {"critical", "normal", "alarms"},
+        lambda r: {s["metric"].get("tier") for s in r} >= {"critical", "all_measures", "alarms"},
         timeout=60,
     )
     for series in result:
@@ -132,4 +134,4 @@ def test_collection_metrics_keep_their_tier_label_through_prometheus(
     rows = prom.wait_for(expr, lambda r: len({s["metric"]["tier"] for s in r}) >= 3, timeout=60)
     keys = [(s["metric"]["tier"], s["metric"]["result"]) for s in rows]
     assert len(keys) == len(set(keys))
-    assert {tier for tier, _ in keys} >= {"critical", "normal", "alarms"}
+    assert {tier for tier, _ in keys} >= {"critical", "all_measures", "alarms"}
