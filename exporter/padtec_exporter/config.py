@@ -14,10 +14,9 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
-import yaml
 
 from padtec_exporter import tiers
-from padtec_exporter.configfile import ConfigError, Invalid, Strict, convert_struct, yaml_problem
+from padtec_exporter.configfile import ConfigError, Invalid, Strict, convert_struct, load_yaml
 from padtec_exporter.model.units import UnitRule
 from padtec_exporter.web.server import parse_listen_address
 
@@ -237,17 +236,12 @@ def load_config(path: Path | str | None) -> ExporterConfig:
         source = "<defaults>"
     else:
         source = str(path)
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-            if data is None:
-                raise ConfigError(
-                    f"{source}: the file is empty; an exporter config needs at least "
-                    "'nms:' with base_url and auth (example: deploy/exporter/config.yml)"
-                )
-        except OSError as exc:
-            raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{source}: {yaml_problem(exc)}") from exc
+        data = load_yaml(path)
+        if data == {}:
+            raise ConfigError(
+                f"{source}: the file is empty; an exporter config needs at least "
+                "'nms:' with base_url and auth (example: deploy/exporter/config.yml)"
+            )
     return config_from_data(data, source)
 
 

@@ -49,22 +49,24 @@ class ConfigError(Exception):
 
 def load_struct(path: Path | str, kind: type[T]) -> T:
     """Read YAML at ``path`` and convert it to ``kind`` (a msgspec Struct)."""
-    path = Path(path)
+    return convert_struct(load_yaml(path), kind, source=str(path))
+
+
+def load_yaml(path: Path | str) -> Any:
+    """The YAML document at ``path`` ({} when empty); a problem is one ConfigError line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return parse_struct(text, kind, source=str(path))
+    return parse_yaml(text, str(path))
 
 
-def parse_struct(text: str, kind: type[T], source: str = "<config>") -> T:
+def parse_yaml(text: str, source: str) -> Any:
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: {yaml_problem(exc)}") from exc
-    if data is None:
-        data = {}
-    return convert_struct(data, kind, source)
+    return {} if data is None else data
 
 
 def yaml_problem(exc: yaml.YAMLError) -> str:

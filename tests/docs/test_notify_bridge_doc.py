@@ -7,7 +7,7 @@ from __future__ import annotations
 import msgspec
 import yaml
 
-from padtec_exporter.configfile import parse_struct
+from padtec_exporter.configfile import convert_struct, parse_yaml
 from padtec_exporter.notify import Bridge, BridgeConfig
 from padtec_exporter.notify.config import TelegramConfig, TwilioConfig
 from padtec_exporter.notify.messages import Alert, Notification, text
@@ -23,7 +23,9 @@ def fields(kind: type) -> set[str]:
 
 def test_the_config_block_loads_and_names_every_key() -> None:
     block = next(b for b in blocks(PAGE, "yaml") if "listen_address" in b)
-    config = parse_struct(block, BridgeConfig, source="docs/notify-bridge.md")
+    config = convert_struct(
+        parse_yaml(block, "docs/notify-bridge.md"), BridgeConfig, "docs/notify-bridge.md"
+    )
     assert config.twilio is not None and config.telegram is not None
     doc = yaml.safe_load(block)
     assert set(doc) == fields(BridgeConfig)

@@ -8,14 +8,12 @@ store's database reachable with its DSN.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from padtec_exporter.config import literal_secrets, load_config, secret_problems
-from padtec_exporter.configfile import ConfigError, load_struct, yaml_problem
+from padtec_exporter.configfile import ConfigError, load_struct, load_yaml
 from padtec_exporter.web import load_web_config, parse_listen_address
 
 KINDS = ("exporter", "store", "bridge", "simulator")
@@ -76,13 +74,8 @@ def command(config_path: str, kind: str | None, offline: bool, connect: bool) ->
 
 
 def detect_kind(path: str) -> str:
-    try:
-        data: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: {yaml_problem(exc)}") from exc
-    if data is None:
+    data: Any = load_yaml(path)
+    if data == {}:
         raise ConfigError(f"{path}: the file is empty")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level")
