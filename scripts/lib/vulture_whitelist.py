@@ -6,8 +6,6 @@ import logging
 
 from grafanalib.core import TimeSeries
 
-from padtec_exporter.expose.render import Exposition
-from padtec_exporter.model import families
 from padtec_exporter.notify.messages import Notification
 from padtec_exporter.rulegen.thresholds import Override
 from padtec_exporter.web.config import HttpServerConfig
@@ -17,7 +15,3 @@ Notification.groupLabels  # a field of Alertmanager's webhook payload (decoded, 
 Override.card_serial  # a thresholds.yml key, read by name through SCOPE_LABELS
 HttpServerConfig.http2  # an exporter-toolkit web config key, accepted for compatibility
 TimeSeries.extraJson  # grafanalib merges it into the panel JSON
-# expose/render.py belongs to the performance work (issue 16): it drops rendered_at and
-# replaces its own CARD_FAMILIES by the catalogue's CARD_HELP there.
-Exposition.rendered_at
-families.CARD_HELP

@@ -6,10 +6,8 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from padtec_exporter.model.values import DUPLICATE_SERIES
 from padtec_exporter.registry import forget_labelled
-
-# Measures that render to the same series (same family and labels): the renderer keeps one.
-DUPLICATE_SERIES = "duplicate_series"
 
 
 class CollectMetrics:

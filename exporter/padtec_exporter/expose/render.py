@@ -16,21 +16,11 @@ from dataclasses import dataclass
 
 from padtec_exporter.collect.data import NmsData
 from padtec_exporter.model import Card, Measure
+from padtec_exporter.model.families import CARD_HELP
 from padtec_exporter.model.units import FAMILY_HELP, UNKNOWN_FAMILY
 
 PREFIX = "padtec_"
 GZIP_LEVEL = 1  # 5x smaller already; higher levels cost far more CPU for a few % more
-
-CARD_FAMILIES: dict[str, str] = {
-    "card_info": "Card inventory from the NMS; the value is always 1.",
-    "card_up": "cardIsUp (or inventory cardIsActive) as the NMS reports it, 1 = true; not a fault "
-    "signal: the real NMS reports false on working cards (prometheus/README.md).",
-    "card_status_timestamp_seconds": "Unix time the NMS last refreshed the card status "
-    "(cardUpdate).",
-    "card_last_update_timestamp_seconds": "Unix time of the newest measure update of the card.",
-    "nms_alarm_active": "Alarms the equipment raises, as reported active by the NMS; always 1.",
-    "nms_alarm_start_timestamp_seconds": "Unix time an active NMS alarm started (alarmStartDate).",
-}
 
 
 class GzipPrefix:
@@ -54,7 +44,6 @@ class Exposition:
     text: bytes
     gzipped: GzipPrefix
     series: int
-    rendered_at: float
     render_seconds: float
     # Per NMS: measure rows dropped because another row already gave the same series.
     duplicates: dict[str, int]
@@ -64,7 +53,6 @@ EMPTY = Exposition(
     text=b"",
     gzipped=GzipPrefix(b""),
     series=0,
-    rendered_at=0.0,
     render_seconds=0.0,
     duplicates={},
 )
@@ -83,8 +71,7 @@ def _help_text(text: str) -> str:
 class Renderer:
     """Not thread-safe: one render at a time (the exporter runs renders one after another)."""
 
-    def __init__(self, family_help: dict[str, str] | None = None) -> None:
-        self._family_help = {**FAMILY_HELP, **(family_help or {})}
+    def __init__(self) -> None:
         # nms → measure uid → (latest record, its series prefix, its line): a record the
         # collector did not replace since the last render reuses its line as it is.
         self._lines: dict[str, dict[str, _Line]] = {}
@@ -102,14 +89,14 @@ class Renderer:
         # 100 MB to encode and no buffer to grow).
         chunks: list[bytes] = []
         series = 0
-        order = [*CARD_FAMILIES, *self._family_help, *sorted(families)]
+        order = [*CARD_HELP, *FAMILY_HELP, *sorted(families)]
         for family in dict.fromkeys(order):
             lines = families.pop(family, None)
             if not lines:
                 continue
             help_text = (
-                CARD_FAMILIES.get(family)
-                or self._family_help.get(family)
+                CARD_HELP.get(family)
+                or FAMILY_HELP.get(family)
                 or f"Measures mapped to {family} by the units configuration."
             )
             name = PREFIX + family
@@ -123,7 +110,6 @@ class Renderer:
             text=text,
             gzipped=GzipPrefix(text),
             series=series,
-            rendered_at=time.time(),
             render_seconds=time.perf_counter() - started,
             duplicates=duplicates,
         )

@@ -16,6 +16,8 @@ WRONG_TYPE = "wrong_type"
 MISSING_FIELD = "missing_field"
 BAD_TIMESTAMP = "bad_timestamp"
 DUPLICATE = "duplicate"
+# Measures that render to the same series (same family and labels): the renderer keeps one.
+DUPLICATE_SERIES = "duplicate_series"
 
 
 class ValueRejected(Exception):
