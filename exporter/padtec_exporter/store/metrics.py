@@ -53,8 +53,9 @@ class StoreMetrics:
         )
         self.job_runs = Counter(
             "padtec_store_job_runs",
-            "Maintenance job runs by job (partitions, aggregate, retention, silences) and result "
+            "Maintenance job runs by task (partitions, aggregate, retention, silences) and result "
             "(success, failure, skipped: another receiver on the same database was running it).",
-            ["job", "result"],
+            # Not "job": Prometheus owns that label (it would become exported_job).
+            ["task", "result"],
             registry=registry,
         )
