@@ -21,32 +21,18 @@ import time
 from pathlib import Path
 
 import cramjam
-import httpx
+import httpx2 as httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.postgres import running_postgres
 from tests.support.processes import ManagedProcess, cli_command, free_port
+from tests.support.remote_write_series import series_labels as labels
 
 from padtec_exporter.store.config import LimitsConfig
 from padtec_exporter.store.remote_write import encode_write_request
 
 HEADERS = {"Content-Encoding": "snappy", "Content-Type": "application/x-protobuf"}
-
-
-def labels(i: int) -> dict[str, str]:
-    return {
-        "__name__": "padtec_power_dbm",
-        "nms": "core",
-        "site": f"Site {i % 100}",
-        "card_uid": f"TM1200G-SA#{i // 50}",
-        "measure": "Rx Power",
-        "measure_key": str(8001 + i % 50),
-        "measure_subkey": "0",
-        "port": "Line 1",
-        "job": "padtec",
-        "instance": "exporter:9787",
-    }
 
 
 def maximal_batch(series: int, limit: int, start_ms: int) -> tuple[bytes, int]:

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.postgres import running_postgres
 from tests.support.processes import ManagedProcess, cli_command, free_port
+from tests.support.remote_write_series import series_labels
 
 from padtec_exporter.store.remote_write import encode_write_request
 
@@ -38,19 +39,7 @@ def batches(series: int, batch: int, round_ms: int) -> list[bytes]:
     for start in range(0, series, batch):
         rows = []
         for i in range(start, min(series, start + batch)):
-            labels = {
-                "__name__": "padtec_power_dbm",
-                "nms": "core",
-                "site": f"Site {i % 100}",
-                "card_uid": f"TM1200G-SA#{i // 50}",
-                "measure": "Rx Power",
-                "measure_key": str(8001 + i % 50),
-                "measure_subkey": "0",
-                "port": "Line 1",
-                "job": "padtec",
-                "instance": "exporter:9787",
-            }
-            rows.append((labels, [(round_ms, -12.0 + (i % 7) * 0.1)]))
+            rows.append((series_labels(i), [(round_ms, -12.0 + (i % 7) * 0.1)]))
         out.append(encode_write_request(rows))
     return out
 
