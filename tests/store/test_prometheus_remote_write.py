@@ -118,6 +118,14 @@ def stored_times(dsn: str, card: str) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
+def wait_until_stored(dsn: str, card: str, timeout: float = 30.0) -> None:
+    """Until a sample of ``card`` has reached PostgreSQL through Prometheus' remote-write."""
+    deadline = time.monotonic() + timeout
+    while not stored_times(dsn, card):
+        assert time.monotonic() < deadline, "no sample reached PostgreSQL"
+        time.sleep(0.3)
+
+
 def prometheus_times(prom: Prometheus, card: str, window_s: int) -> set[int]:
     result = prom.query(f'padtec_power_dbm{{card_uid="{card}"}}[{window_s}s]')
     return {round(float(ts) * 1000) for ts, _ in result[0]["values"]}
@@ -158,10 +166,7 @@ def test_no_sample_lost_across_receiver_kill_and_database_restart(
             ) as prom,
         ):
             started = time.time()
-            deadline = time.monotonic() + 30
-            while not stored_times(dsn, card):
-                assert time.monotonic() < deadline, "no sample reached PostgreSQL"
-                time.sleep(0.3)
+            wait_until_stored(dsn, card)
 
             receiver.kill()  # kill -9: whatever Prometheus sent and got no 2xx for, it resends
             time.sleep(4)
@@ -238,10 +243,7 @@ def test_a_poison_series_does_not_stall_the_queue(
             ) as prom,
         ):
             started = time.time()
-            deadline = time.monotonic() + 30
-            while not stored_times(dsn, card):
-                assert time.monotonic() < deadline, "no sample reached PostgreSQL"
-                time.sleep(0.3)
+            wait_until_stored(dsn, card)
             body[0] = (
                 EXPOSITION
                 + (
