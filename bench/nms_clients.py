@@ -1,0 +1,205 @@
+"""Benchmark: CPU per NMS page of the HTTP clients at hand, side by side on the same pages.
+
+Starts the simulator in its own process (same network as exporter_cycle.py), then fetches
+every page of ``measures/state`` with each client in turn, ``--concurrency`` requests in
+flight, and prints the CPU this process spent per client and page size. Only the transfer is
+measured: bodies are read whole and dropped (no JSON decoding). Asserts nothing.
+
+    .venv/bin/python bench/nms_clients.py
+    .venv/bin/python bench/nms_clients.py --page-sizes 500 2000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import httpcore2
+import httpx2
+from prometheus_client import CollectorRegistry
+
+from padtec_exporter.config import config_from_data
+from padtec_exporter.nms import NmsClient, NmsMetrics
+from padtec_exporter.nms.paging import Page
+
+REPO = Path(__file__).resolve().parents[1]
+Fetcher = Callable[[list[str], dict[str, str]], Awaitable[int]]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def login(base: str) -> str:
+    request = urllib.request.Request(
+        f"{base}/admin/login",
+        data=json.dumps({"username": "admin", "password": "admin", "clientId": "b"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            with urllib.request.urlopen(request) as reply:
+                return str(json.loads(reply.read())["token"])
+        except urllib.error.HTTPError:
+            raise
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+async def gather_limited(urls: list[str], one: Callable[[str], Awaitable[int]], limit: int) -> int:
+    slots = asyncio.Semaphore(limit)
+
+    async def run(url: str) -> int:
+        async with slots:
+            return await one(url)
+
+    return sum(await asyncio.gather(*(run(url) for url in urls)))
+
+
+async def with_httpx2(urls: list[str], headers: dict[str, str], limit: int) -> int:
+    async with httpx2.AsyncClient(
+        limits=httpx2.Limits(max_connections=limit, max_keepalive_connections=limit)
+    ) as client:
+
+        async def one(url: str) -> int:
+            return len((await client.get(url, headers=headers)).content)
+
+        return await gather_limited(urls, one, limit)
+
+
+async def with_httpcore2(urls: list[str], headers: dict[str, str], limit: int) -> int:
+    async with httpcore2.AsyncConnectionPool(max_connections=limit) as pool:
+
+        async def one(url: str) -> int:
+            return len((await pool.request("GET", url, headers=headers)).content)
+
+        return await gather_limited(urls, one, limit)
+
+
+async def with_aiohttp(urls: list[str], headers: dict[str, str], limit: int) -> int:
+    connector = aiohttp.TCPConnector(limit=limit)
+    async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
+
+        async def one(url: str) -> int:
+            async with session.get(url, headers=headers) as reply:
+                return len(await reply.read())
+
+        return await gather_limited(urls, one, limit)
+
+
+async def with_nms_client(base: str, size: int, limit: int) -> int:
+    config = config_from_data(
+        {
+            "nms": [
+                {
+                    "name": "bench",
+                    "base_url": base.removesuffix("/v1"),
+                    "auth": {"username": "admin", "password": "admin"},
+                    "page_size": size,
+                    "max_concurrency": limit,
+                    "read_timeout_seconds": 60,
+                }
+            ]
+        }
+    )
+    received = 0
+
+    def keep(body: bytes) -> Page[None]:
+        nonlocal received
+        received += len(body)
+        # The pager needs the row count: counted without decoding (every row has one uid).
+        return Page([], body.count(b'"measureUid"'))
+
+    async with NmsClient(config.nms[0], NmsMetrics(CollectorRegistry())) as client:
+        await client.fetch_sweep("measures/state", {}, keep)
+    return received
+
+
+async def main(args: argparse.Namespace) -> None:
+    port = free_port()
+    sim = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "padtec_exporter.cli",
+            "simulate",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--sites",
+            str(args.sites),
+            "--cards-per-site",
+            "100",
+            "--extra-measures-per-card",
+            "49",
+            "--update-interval",
+            "3600",
+            "--latency",
+            str(args.latency),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/nms-api/v1"
+        headers = {"Authorization": login(base)}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/control/truth") as reply:
+            measures = int(json.loads(reply.read())["measures"])
+        for size in args.page_sizes:
+            pages = measures // size + 1
+            urls = [f"{base}/measures/state?page={n}&size={size}" for n in range(pages)]
+            clients: dict[str, Callable[[], Awaitable[int]]] = {
+                "aiohttp ClientSession.get": lambda: with_aiohttp(urls, headers, args.concurrency),
+                "httpcore2 pool.request": lambda: with_httpcore2(urls, headers, args.concurrency),
+                "httpx2 AsyncClient.get": lambda: with_httpx2(urls, headers, args.concurrency),
+                "NmsClient.fetch_sweep (httpx2)": lambda: with_nms_client(
+                    base, size, args.concurrency
+                ),
+            }
+            await with_aiohttp(urls, headers, args.concurrency)  # the simulator warms up
+            cpu: dict[str, list[float]] = {name: [] for name in clients}
+            volume = 0
+            for _ in range(args.rounds):
+                for name, run in clients.items():
+                    cpu0 = time.process_time()
+                    volume = await run()
+                    cpu[name].append(time.process_time() - cpu0)
+            print(f"pages of {size}: {pages} requests, {volume / 1e6:.0f} MB per sweep")
+            fastest = min(statistics.median(v) for v in cpu.values())
+            for name, seconds in cpu.items():
+                median = statistics.median(seconds)
+                print(
+                    f"  {name:32} CPU {median:5.2f} s per sweep ({median / pages * 1000:.2f} ms "
+                    f"per request; {median / fastest:.1f}x the fastest; runs "
+                    f"{', '.join(f'{s:.2f}' for s in seconds)})"
+                )
+    finally:
+        sim.terminate()
+        sim.wait(10)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=100)
+    parser.add_argument("--page-sizes", type=int, nargs="+", default=[500, 2000])
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds per NMS request")
+    asyncio.run(main(parser.parse_args()))
