@@ -247,7 +247,8 @@ async def run_cycles(
                 f"max={max(lat):.1f} ms"
             )
     print(
-        f"exposition: {exposition.series} series, plain {len(exposition.text) / 1e6:.1f} MB, "
+        f"exposition: {exposition.series} series, "
+        f"plain {sum(map(len, exposition.parts)) / 1e6:.1f} MB, "
         f"gzip {len(exposition.gzipped.complete(b'')) / 1e6:.1f} MB"
     )
     exporter_cpu, exporter_rss = cpu_measured, peak_rss_mb()

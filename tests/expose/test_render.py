@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from padtec_exporter.collect.data import NmsData
 from padtec_exporter.expose import Renderer
-from padtec_exporter.model import Alarm, Card, Measure
+from padtec_exporter.model import Alarm, Card, Measure, lines
 
 
 def card(uid: str, site: str = "São Paulo #2", is_active: bool | None = None) -> Card:
@@ -40,20 +40,25 @@ def measure(
     site: str = "São Paulo #2",
     uid: str | None = None,
 ) -> Measure:
+    labels = {
+        "site": site,
+        "card_uid": card_uid,
+        "name": name,
+        "key": str(key),
+        "subkey": "0",
+        "port": "Pump",
+        "group": "POWER",
+    }
     return Measure(
         uid=uid or f"{card_uid}-{key}-0",
-        card_uid=card_uid,
-        site=site,
-        name=name,
-        key=str(key),
-        subkey="0",
-        port="Pump",
-        group="POWER",
         family=family,
         value=value,
         updated_at=updated,
         card_is_up=up,
         card_status_at=updated - 60,
+        series=lines.measure_series(family, **labels),
+        sample=lines.sample(value, None, 1.0),
+        **labels,
     )
 
 

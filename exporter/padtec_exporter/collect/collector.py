@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import operator
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -37,6 +38,8 @@ WATCH_SECONDS = 1.0  # how often a running tier's progress is checked
 # While measures name cards the inventory lacks, the inventory runs again this often at most.
 UNKNOWN_CARDS_INVENTORY_SECONDS = 60.0
 SUCCESS, INCOMPLETE = "success", "incomplete"
+# Rows folded into a run's result between two turns of the event loop (a few ms of work).
+FOLD_ROWS = 20_000
 # The */count endpoint of each full view, and how to read its answer.
 COUNTS: dict[str, tuple[str, Callable[[Any], int | None]]] = {
     "inventory/state": ("inventory/count", lambda body: _integer(body)),
@@ -96,6 +99,8 @@ class NmsCollector:
         self._running_since: dict[str, float] = {}  # tier → monotonic start of its run
         self._inventory_at = time.monotonic()  # when the inventory last came in
         self._warned_no_date = False
+        # While a full sweep of measures runs: what the other tiers published since it began.
+        self._fresher: dict[str, Measure] | None = None
         metrics.prepare(name, list(tiers.NAMES))
         for tier in tiers.NAMES:
             metrics.in_flight.labels(name, tier).set_function(self._in_flight_age(tier))
@@ -249,50 +254,56 @@ class NmsCollector:
         return INCOMPLETE if missing else SUCCESS
 
     async def _collect_measures(self, tier: TierConfig, name: str, *, full: bool) -> str:
-        fetched_at = self._clock()
-        rows, missing = await self._fetch(
-            "measures/state", tier, self._decoder.measures, name if full else None
-        )
-        new = {m.uid: m for m in rows}  # the later row wins
-        self._count_duplicates("measures", len(rows) - len(new))
+        if full:
+            self._fresher = {}  # what other tiers publish from now on is fresher than this sweep
+        try:
+            rows, missing = await self._fetch(
+                "measures/state", tier, self._decoder.measures, name if full else None
+            )
+            sweep = await _MeasureSweep.of(rows)
+        finally:
+            fresher = self._fresher if full else None
+            if full:
+                self._fresher = None
+        new = sweep.measures
+        self._count_duplicates("measures", sweep.rows - len(new))
         current = self.data
         if full and not missing:
             # A full sweep replaces everything (series gone from the NMS disappear), except
-            # rows another tier fetched after this sweep began: those are fresher.
+            # rows another tier published after this sweep began: those are fresher.
             measures = new
-            fetched = dict.fromkeys(new, fetched_at)
-            for uid, at in current.fetched_at.items():
-                if at > fetched_at and uid in current.measures:
-                    measures[uid] = current.measures[uid]
-                    fetched[uid] = at
+            if fresher:
+                measures.update(fresher)
             # The decoder's per-series cache follows the sweep: series gone are forgotten.
-            self._decoder.retain(measures, {m.card_uid for m in measures.values()})
+            self._decoder.retain(measures, sweep.card_uids)
         else:
             # A partial tier, or an incomplete sweep: series not seen keep their last values.
             measures = {**current.measures, **new}
-            fetched = {**current.fetched_at, **dict.fromkeys(new, fetched_at)}
-        self._observe_clock(rows)
+            if self._fresher is not None and not full:
+                self._fresher.update(new)
+        self._observe_clock(sweep.newest)
         self._publish(
             replace(
                 self.data,
                 measures=MappingProxyType(measures),
-                fetched_at=MappingProxyType(fetched),
-                cards_from_measures=MappingProxyType(self._cards_from_measures(new, full)),
+                cards_from_measures=MappingProxyType(
+                    self._cards_from_measures(sweep.card_uids, full)
+                ),
                 clock_shift_seconds=self._nms_clock.shift_seconds,
             )
         )
         return INCOMPLETE if missing else SUCCESS
 
     # -- unknown cards ---------------------------------------------------------------------
-    def _cards_from_measures(self, new: Mapping[str, Measure], full: bool) -> dict[str, Card]:
-        """Cards of ``new`` the inventory does not list, described by their measure rows;
+    def _cards_from_measures(self, card_uids: set[str], full: bool) -> dict[str, Card]:
+        """Cards of the new rows the inventory does not list, described by their measure rows;
         a card not known before brings the next inventory run forward. A full sweep also
         forgets those whose measures are gone."""
         current = self.data
         inventory, before = current.cards, current.cards_from_measures
         if not current.inventory_ok:
             return dict(before)  # before the first inventory every card would look unknown
-        unknown = {m.card_uid for m in new.values()}.difference(inventory)
+        unknown = card_uids.difference(inventory)
         kept = unknown if full else before.keys() - inventory.keys()
         cards = {uid: card for uid, card in before.items() if uid in kept}
         added = []
@@ -316,10 +327,10 @@ class NmsCollector:
         return cards
 
     # -- the NMS clock ---------------------------------------------------------------------
-    def _observe_clock(self, rows: list[Measure]) -> None:
+    def _observe_clock(self, newest: float | None) -> None:
+        """``newest``: the newest timestamp of the rows just fetched."""
         tracker = self._nms_clock
         if not tracker.configured:
-            newest = max((m.updated_at for m in rows if m.updated_at is not None), default=None)
             local = to_local_wall(newest) if newest is not None else None
             server_now = self._client.server_time()
             if server_now is None and local is not None and not self._warned_no_date:
@@ -425,3 +436,39 @@ def _format_offset(seconds: float) -> str:
     sign = "-" if seconds < 0 else "+"
     minutes = int(abs(seconds)) // 60
     return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class _MeasureSweep:
+    """The rows of a measures run by uid, with their card uids and newest timestamp."""
+
+    def __init__(self) -> None:
+        self.measures: dict[str, Measure] = {}  # by uid; the later row wins
+        self.rows = 0
+        self.card_uids: set[str] = set()
+        self.newest: float | None = None  # the newest updatedAt of the rows
+
+    @classmethod
+    async def of(cls, rows: list[Measure]) -> _MeasureSweep:
+        """Folded a slice at a time, yielding to the event loop between slices: /metrics
+        must not wait for half a million rows."""
+        sweep = cls()
+        for start in range(0, len(rows), FOLD_ROWS):
+            if start:
+                await asyncio.sleep(0)
+            sweep.add(rows[start : start + FOLD_ROWS])
+        return sweep
+
+    def add(self, rows: list[Measure]) -> None:
+        self.measures.update(zip(map(_UID, rows), rows, strict=True))
+        self.rows += len(rows)
+        self.card_uids.update(map(_CARD_UID, rows))
+        stamps = [stamp for stamp in map(_UPDATED_AT, rows) if stamp is not None]
+        if stamps:
+            newest = max(stamps)
+            if self.newest is None or newest > self.newest:
+                self.newest = newest
+
+
+_UID = operator.attrgetter("uid")
+_CARD_UID = operator.attrgetter("card_uid")
+_UPDATED_AT = operator.attrgetter("updated_at")

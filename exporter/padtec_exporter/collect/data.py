@@ -18,8 +18,6 @@ class NmsData:
     name: str
     cards: Mapping[str, Card] = field(default_factory=lambda: MappingProxyType({}))
     measures: Mapping[str, Measure] = field(default_factory=lambda: MappingProxyType({}))
-    # When each measure was fetched (collector clock): decides which of two tiers is fresher.
-    fetched_at: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     alarms: tuple[Alarm, ...] = ()
     inventory_ok: bool = False
     # Cards whose measures came before their inventory row: described by the measure rows.

@@ -1,26 +1,37 @@
 """Render the data of every NMS into the Prometheus text format, once per publication.
 
 Scrapes then serve ready bytes (plain or gzip): with 500k series a per-scrape render would take
-seconds, this takes a hash lookup. Lines are cached per series: a series whose record the
-collector did not replace (the critical tier or an alarm poll republishes everything) reuses its
-line, and a new value costs one string concatenation.
+seconds, this takes a hash lookup. A measure record carries its exposition line already
+(model/lines.py), so a render only orders the records' bytes by family, and the exposition is
+those bytes, referenced rather than copied (joined only for a plain-text scrape).
 """
 
 from __future__ import annotations
 
 import time
-import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, cast
+
+from zlib_ng import zlib_ng as zlib
 
 from padtec_exporter.collect.data import NmsData
-from padtec_exporter.model import Card, Measure
+from padtec_exporter.model import Card
 from padtec_exporter.model.families import CARD_HELP
-from padtec_exporter.model.units import FAMILY_HELP, UNKNOWN_FAMILY
+from padtec_exporter.model.lines import PREFIX, encode, escape, nms_label
+from padtec_exporter.model.units import FAMILY_HELP
 
-PREFIX = "padtec_"
-GZIP_LEVEL = 1  # 5x smaller already; higher levels cost far more CPU for a few % more
+GZIP_LEVEL = 1  # 11x smaller already; higher levels cost far more CPU for a few % more
+# Parts compressed per call: a few MB joined at a time, so no copy of the whole exposition
+# is made and zlib (which releases the interpreter while it deflates) gets large inputs.
+GZIP_BATCH_PARTS = 20_000
+
+
+class _Deflate(Protocol):
+    def compress(self, data: bytes, /) -> bytes: ...
+    def flush(self, mode: int, /) -> bytes: ...
+    def copy(self) -> _Deflate: ...
 
 
 class GzipPrefix:
@@ -30,9 +41,16 @@ class GzipPrefix:
     stream: one valid gzip stream per scrape for the price of compressing a few kB.
     """
 
-    def __init__(self, text: bytes) -> None:
-        self._compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
-        self.prefix = self._compressor.compress(text) + self._compressor.flush(zlib.Z_SYNC_FLUSH)
+    def __init__(self, parts: Sequence[bytes]) -> None:
+        # zlib-ng's stubs omit copy(), which its Compress has (as zlib's).
+        self._compressor = cast(_Deflate, zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31))
+        compress = self._compressor.compress
+        out = [
+            compress(b"".join(parts[i : i + GZIP_BATCH_PARTS]))
+            for i in range(0, len(parts), GZIP_BATCH_PARTS)
+        ]
+        out.append(self._compressor.flush(zlib.Z_SYNC_FLUSH))
+        self.prefix = b"".join(out)
 
     def complete(self, tail: bytes) -> bytes:
         finisher = self._compressor.copy()
@@ -41,27 +59,24 @@ class GzipPrefix:
 
 @dataclass(frozen=True, slots=True)
 class Exposition:
-    text: bytes
+    # The exposition in order: HELP/TYPE blocks and every line's bytes, shared with the records.
+    parts: list[bytes]
     gzipped: GzipPrefix
     series: int
     render_seconds: float
     # Per NMS: measure rows dropped because another row already gave the same series.
     duplicates: dict[str, int]
 
+    @property
+    def text(self) -> bytes:
+        """The plain exposition (joined on each call: Prometheus asks for gzip)."""
+        return b"".join(self.parts)
 
-EMPTY = Exposition(
-    text=b"",
-    gzipped=GzipPrefix(b""),
-    series=0,
-    render_seconds=0.0,
-    duplicates={},
-)
+    def plain(self, tail: bytes) -> bytes:
+        return b"".join([*self.parts, tail])
 
 
-def escape(value: str) -> str:
-    if "\\" in value or '"' in value or "\n" in value:
-        return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return value
+EMPTY = Exposition(parts=[], gzipped=GzipPrefix([]), series=0, render_seconds=0.0, duplicates={})
 
 
 def _help_text(text: str) -> str:
@@ -72,27 +87,23 @@ class Renderer:
     """Not thread-safe: one render at a time (the exporter runs renders one after another)."""
 
     def __init__(self) -> None:
-        # nms → measure uid → (latest record, its series prefix, its line): a record the
-        # collector did not replace since the last render reuses its line as it is.
-        self._lines: dict[str, dict[str, _Line]] = {}
+        # Per NMS: the measure lines of the last render, reused while the collector publishes
+        # the same measures (an alarm poll, an inventory run).
+        self._measures: dict[str, _MeasureLines] = {}
 
     def render(self, datasets: Sequence[NmsData]) -> Exposition:
         started = time.perf_counter()
         families: dict[str, list[bytes]] = defaultdict(list)
         duplicates: dict[str, int] = {}
-        # Rebuilt each render: series (and NMS) gone since the last one leave the cache.
-        cache: dict[str, dict[str, _Line]] = {}
-        for data in datasets:
-            duplicates[data.name] = self._render_nms(data, families, cache)
-        self._lines = cache
-        # Lines are cached as bytes: the exposition is one join of them (one copy, no str of
-        # 100 MB to encode and no buffer to grow).
-        chunks: list[bytes] = []
         series = 0
+        for data in datasets:
+            exposed, duplicates[data.name] = self._render_nms(data, families)
+            series += exposed
+        parts: list[bytes] = []
         order = [*CARD_HELP, *FAMILY_HELP, *sorted(families)]
         for family in dict.fromkeys(order):
-            lines = families.pop(family, None)
-            if not lines:
+            family_parts = families.pop(family, None)
+            if not family_parts:
                 continue
             help_text = (
                 CARD_HELP.get(family)
@@ -100,79 +111,42 @@ class Renderer:
                 or f"Measures mapped to {family} by the units configuration."
             )
             name = PREFIX + family
-            chunks.append(_line(f"# HELP {name} {_help_text(help_text)}\n# TYPE {name} gauge\n"))
-            series += len(lines)
-            chunks += lines
-            del lines
-        text = b"".join(chunks)
-        del chunks
+            parts.append(encode(f"# HELP {name} {_help_text(help_text)}\n# TYPE {name} gauge\n"))
+            parts += family_parts
         return Exposition(
-            text=text,
-            gzipped=GzipPrefix(text),
+            parts=parts,
+            gzipped=GzipPrefix(parts),
             series=series,
             render_seconds=time.perf_counter() - started,
             duplicates=duplicates,
         )
 
-    def _render_nms(
-        self,
-        data: NmsData,
-        families: dict[str, list[bytes]],
-        cache: dict[str, dict[str, _Line]],
-    ) -> int:
-        """Appends the NMS's lines to ``families``; returns how many duplicate series it dropped."""
+    def _render_nms(self, data: NmsData, families: dict[str, list[bytes]]) -> tuple[int, int]:
+        """Appends the NMS's lines to ``families``; returns how many series it exposed and
+        how many duplicate series it dropped."""
         nms = escape(data.name)
-        emitted: set[str] = set()  # two uids must never yield one series twice
-        duplicates = 0
         cards = data.cards
         if data.cards_from_measures:  # cards the inventory does not list yet
             cards = {**data.cards_from_measures, **cards}
         shift = data.clock_shift_seconds  # records hold NMS local time read as UTC
-        # card uid → (newest updatedAt, cardIsUp of that row, cardUpdate of that row)
-        newest: dict[str, tuple[float, bool | None, float | None]] = {}
-        last = self._lines.get(data.name, {}).get
-        kept = cache.setdefault(data.name, {})
-        family_lines: dict[str, list[bytes]] = {}
-        for uid, measure in data.measures.items():
-            card_uid = measure.card_uid
-            if card_uid not in cards:
-                continue  # a row without card fields and not in the inventory
-            cached = last(uid)
-            if cached is None or cached[0] is not measure:
-                # Keep the new record, not the old one: the cache must not hold a second
-                # copy of every record whose value changed.
-                prefix = (
-                    cached[1]
-                    if cached is not None and _same_labels(cached[0], measure)
-                    else _series_prefix(nms, measure)
-                )
-                cached = (measure, prefix, _line(f"{prefix}{measure.value!r}\n"))
-            kept[uid] = cached
-            prefix = cached[1]
-            if prefix in emitted:
-                duplicates += 1
-                continue
-            emitted.add(prefix)
-            family = measure.family
-            target = family_lines.get(family)
-            if target is None:
-                target = family_lines[family] = families[family]
-            target.append(cached[2])
-            updated = measure.updated_at
-            if updated is not None:
-                previous = newest.get(card_uid)
-                if previous is None or updated > previous[0]:
-                    newest[card_uid] = (updated, measure.card_is_up, measure.card_status_at)
+        measures = self._measures.get(data.name)
+        if measures is None or not measures.renders(data):
+            measures = self._measures[data.name] = _MeasureLines.of(data, cards)
+        for family, parts in measures.families.items():
+            families[family] += parts
+        exposed = measures.series
+        newest = measures.newest
         for card in cards.values():
-            self._render_card(nms, card, newest.get(card.uid), families, shift)
-        self._render_alarms(nms, data, families, shift)
-        return duplicates
+            exposed += self._render_card(nms, card, newest.get(card.uid), families, shift)
+        exposed += self._render_alarms(nms, data, families, shift)
+        return exposed, measures.duplicates
 
     @staticmethod
     def _render_alarms(
         nms: str, data: NmsData, families: dict[str, list[bytes]], shift: float = 0.0
-    ) -> None:
-        # Rows repeating an alarm's labels are one series; its start is the earliest row's.
+    ) -> int:
+        """Appends the active alarms' series; returns how many. Rows repeating an alarm's
+        labels are one series; its start is the earliest row's."""
         started: dict[str, float | None] = {}
         for a in data.alarms:
             labels = (
@@ -185,11 +159,14 @@ class Renderer:
             at = a.started_at - shift if a.started_at is not None else None
             if labels not in started or (at is not None and (known is None or at < known)):
                 started[labels] = at
+        if not started:
+            return 0
         active, start = families["nms_alarm_active"], families["nms_alarm_start_timestamp_seconds"]
         for labels, at in started.items():
-            active.append(_line(f"{PREFIX}nms_alarm_active{labels} 1\n"))
+            active.append(encode(f"{PREFIX}nms_alarm_active{labels} 1\n"))
             if at is not None:
-                start.append(_line(f"{PREFIX}nms_alarm_start_timestamp_seconds{labels} {at!r}\n"))
+                start.append(encode(f"{PREFIX}nms_alarm_start_timestamp_seconds{labels} {at!r}\n"))
+        return len(started) + sum(at is not None for at in started.values())
 
     @staticmethod
     def _render_card(
@@ -198,10 +175,12 @@ class Renderer:
         newest: tuple[float, bool | None, float | None] | None,
         families: dict[str, list[bytes]],
         shift: float = 0.0,
-    ) -> None:
+    ) -> int:
+        """Appends the card's series; returns how many."""
+        exposed = 1
         ids = f'nms="{nms}",site="{escape(card.site)}",card_uid="{escape(card.uid)}"'
         families["card_info"].append(
-            _line(
+            encode(
                 f'{PREFIX}card_info{{{ids},card_model="{escape(card.model)}",'
                 f'card_family="{escape(card.family)}",card_part="{escape(card.part)}",'
                 f'card_serial="{escape(card.serial)}",data_provider="{escape(card.data_provider)}",'
@@ -210,45 +189,97 @@ class Renderer:
         )
         is_up = newest[1] if newest is not None and newest[1] is not None else card.is_active
         if is_up is not None:
-            families["card_up"].append(_line(f"{PREFIX}card_up{{{ids}}} {int(is_up)}\n"))
+            families["card_up"].append(encode(f"{PREFIX}card_up{{{ids}}} {int(is_up)}\n"))
+            exposed += 1
         if newest is not None:
+            exposed += 1
             families["card_last_update_timestamp_seconds"].append(
-                _line(
+                encode(
                     f"{PREFIX}card_last_update_timestamp_seconds{{{ids}}} {newest[0] - shift!r}\n"
                 )
             )
             if newest[2] is not None:
+                status_at = newest[2] - shift
                 families["card_status_timestamp_seconds"].append(
-                    _line(f"{PREFIX}card_status_timestamp_seconds{{{ids}}} {newest[2] - shift!r}\n")
+                    encode(f"{PREFIX}card_status_timestamp_seconds{{{ids}}} {status_at!r}\n")
                 )
+                exposed += 1
+        return exposed
 
 
-# (record, series prefix "name{labels} ", whole line "prefix value\n" in UTF-8)
-_Line = tuple[Measure, str, bytes]
+# card uid → (newest updatedAt of its measures, cardIsUp of that row, cardUpdate of that row)
+Newest = dict[str, tuple[float, bool | None, float | None]]
 
 
-def _line(text: str) -> bytes:
-    # "replace": a lone surrogate in a label (JSON allows "\ud800") must not fail the render.
-    return text.encode("utf-8", "replace")
+@dataclass(frozen=True, slots=True)
+class _MeasureLines:
+    """The measure lines of one NMS by family, and what its cards take from its measures."""
+
+    measures: object  # the published mapping these lines come from (compared by identity)
+    cards: object
+    cards_from_measures: object
+    families: dict[str, list[bytes]]
+    series: int
+    duplicates: int  # rows dropped because another row already gave the same series
+    newest: Newest
+
+    def renders(self, data: NmsData) -> bool:
+        """Whether these are the lines of ``data`` (published mappings are never changed)."""
+        return (
+            self.measures is data.measures
+            and self.cards is data.cards
+            and self.cards_from_measures is data.cards_from_measures
+        )
+
+    @classmethod
+    def of(cls, data: NmsData, cards: Mapping[str, Card]) -> _MeasureLines:
+        emitted: set[bytes] = set()  # two uids must never yield one series twice
+        duplicates = 0
+        newest: Newest = {}
+        families: dict[str, list[bytes]] = {}
+        closing = nms_label(data.name)
+        # Rows of one card come together: the card check and its newest row are done per run
+        # of rows (label strings are pooled by the decoder, so `is` finds the run's end).
+        run_card = ""  # no card has an empty uid (the decoder drops such rows)
+        run_exposed = False
+        best: tuple[float, bool | None, float | None] | None = None
+        for measure in data.measures.values():
+            card_uid = measure.card_uid
+            if card_uid is not run_card:
+                if best is not None:
+                    _keep_newest(newest, run_card, best)
+                run_card, best = card_uid, None
+                run_exposed = card_uid in cards  # else no card fields and not in the inventory
+            if not run_exposed:
+                continue
+            line = measure.series
+            if line in emitted:
+                duplicates += 1
+                continue
+            emitted.add(line)
+            target = families.get(measure.family)
+            if target is None:
+                target = families[measure.family] = []
+            target += (line, closing, measure.sample)
+            updated = measure.updated_at
+            if updated is not None and (best is None or updated > best[0]):
+                best = (updated, measure.card_is_up, measure.card_status_at)
+        if best is not None:
+            _keep_newest(newest, run_card, best)
+        return cls(
+            data.measures,
+            data.cards,
+            data.cards_from_measures,
+            families,
+            len(emitted),
+            duplicates,
+            newest,
+        )
 
 
-def _same_labels(a: Measure, b: Measure) -> bool:
-    return (a is b) or (
-        a.site == b.site
-        and a.name == b.name
-        and a.port == b.port
-        and a.family == b.family
-        and a.card_uid == b.card_uid
-        and a.key == b.key
-        and a.subkey == b.subkey
-        and a.group == b.group
-    )
-
-
-def _series_prefix(nms: str, m: Measure) -> str:
-    extra = f',measure_group="{escape(m.group)}"' if m.family == UNKNOWN_FAMILY else ""
-    return (
-        f'{PREFIX}{m.family}{{nms="{nms}",site="{escape(m.site)}",card_uid="{escape(m.card_uid)}",'
-        f'measure="{escape(m.name)}",measure_key="{escape(m.key)}",'
-        f'measure_subkey="{escape(m.subkey)}",port="{escape(m.port)}"{extra}}} '
-    )
+def _keep_newest(
+    newest: Newest, card_uid: str, best: tuple[float, bool | None, float | None]
+) -> None:
+    known = newest.get(card_uid)
+    if known is None or best[0] > known[0]:
+        newest[card_uid] = best

@@ -65,7 +65,7 @@ class ExporterHttp:
             body = exposition.gzipped.complete(own)
             headers["Content-Encoding"] = "gzip"
         else:
-            body = exposition.text + own
+            body = exposition.plain(own)
         return web.Response(body=body, headers=headers)
 
     async def healthz(self, request: web.Request) -> web.Response:

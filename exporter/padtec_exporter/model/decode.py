@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from padtec_exporter.model import values
+from padtec_exporter.model import lines, values
 from padtec_exporter.model.records import Alarm, Card, Measure
-from padtec_exporter.model.rows import RawAlarm, RawCard, RawMeasure, Scalar
+from padtec_exporter.model.rows import RawAlarm, RawCard, RawMeasure, Scalar, TypicalMeasure
 from padtec_exporter.model.units import UnitResolver
 from padtec_exporter.model.values import TimestampParser, ValueRejected, parse_bool, text
 
@@ -28,11 +28,6 @@ InvalidCounter = Callable[[str, str], None]
 MAX_KNOWN_SERIES = 2_000_000
 MAX_POOLED_STRINGS = 250_000
 
-# Raw field types whose equality (==) implies equal decoded results: 1 == True == 1.0 but
-# parse_bool and text() tell them apart, so only these are compared for reuse.
-_LABEL_TYPES = (str, type(None))
-_FLAG_TYPES = frozenset((bool, str, type(None)))
-
 
 class MalformedPage(ValueError):
     """The body is not a JSON array of objects at all."""
@@ -41,16 +36,22 @@ class MalformedPage(ValueError):
 class _Series(msgspec.Struct, gc=False):
     """What the decoder last made of one measure uid.
 
-    The same series comes back on every poll with the same labels: when the identity fields of
-    a row equal ``ident``, only the value and timestamps need decoding; when the volatile
-    fields equal too, the previous record is reused as it is (also shared with the renderer's
-    cache and the previous publication, so unchanged series cost no new memory).
+    The same series comes back on every poll with the same labels: a typical row equal to
+    ``raw`` (its fields as a tuple, TypicalMeasure's order) reuses the previous record as it is
+    (also shared with the previous publication, so unchanged series cost no new memory); when
+    only the value or timestamps differ, only those are decoded.
     """
 
-    ident: tuple[Scalar, ...]
-    volatile: tuple[Scalar, ...]
+    raw: tuple[Scalar, ...]
     measure: Measure
     scale: float
+    # The row's timestamp could not be read: counted again on every poll, as a new row would be.
+    bad_stamp: bool
+
+
+# TypicalMeasure's fields as astuple() gives them: [1:6] change between polls, [6:] name the series.
+_CHANGING = slice(1, 6)
+_IDENTITY = slice(6, None)
 
 
 class RowDecoder:
@@ -74,7 +75,11 @@ class RowDecoder:
             RawMeasure: msgspec.json.Decoder(list[RawMeasure]),
             RawAlarm: msgspec.json.Decoder(list[RawAlarm]),
         }
+        self._typical = msgspec.json.Decoder(list[TypicalMeasure])
         self._series: dict[str, _Series] = {}
+        # Per first uid of a page: the series of its rows, in order, when it came last.
+        self._pages: dict[str, list[_Series | None]] = {}
+        self._pages_seen: set[str] = set()  # first uids of the pages since the last retain()
         # One instance per distinct label value: 500k records would otherwise hold 500k copies
         # of each site, card uid, measure name, port and group.
         self._strings: dict[str, str] = {}
@@ -89,9 +94,18 @@ class RowDecoder:
         if len(self._series) > len(uids):
             known = self._series
             self._series = {uid: known[uid] for uid in uids if uid in known}
+            # Pages must not keep the forgotten series alive either (rare: series left).
+            for first, page in self._pages.items():
+                self._pages[first] = [
+                    s if s is not None and s.raw[0] in uids else None for s in page
+                ]
         if len(self._measure_cards) > len(card_uids):
             cards = self._measure_cards
             self._measure_cards = {uid: cards[uid] for uid in card_uids if uid in cards}
+        if len(self._pages) > len(self._pages_seen):
+            pages = self._pages
+            self._pages = {first: pages[first] for first in self._pages_seen if first in pages}
+        self._pages_seen = set()
 
     def card_from_measures(self, card_uid: str) -> Card | None:
         """The card as its measure rows describe it (model, part, serial, site, provider)."""
@@ -103,73 +117,119 @@ class RowDecoder:
         return _keep(self._card(row) for row in rows), len(rows)
 
     def measures(self, body: bytes) -> tuple[list[Measure], int]:
-        rows = self._rows(body, RawMeasure, "measures")
         if len(self._strings) + len(self._ints) >= MAX_POOLED_STRINGS:
             # Checked per page, not per string: the pools are on the hot path.
             self._strings.clear()
             self._ints.clear()
         if len(self._series) >= MAX_KNOWN_SERIES:
             self._series.clear()
-        # The hottest loop of the exporter (every row of every page): one pass, locals only.
+            self._pages.clear()
+        try:
+            typical: list[TypicalMeasure] = self._typical.decode(body)
+        except msgspec.ValidationError:
+            pass  # a field of another type or shape: the lenient path below
+        except msgspec.DecodeError as exc:
+            raise MalformedPage(f"not valid JSON: {exc}") from exc
+        else:
+            return self._typical_measures(typical, body), len(typical)
+        rows = self._rows(body, RawMeasure, "measures")
+        kept: list[Measure] = _keep(self._decode_measure(row) for row in rows if row is not None)
+        for measure in kept:
+            if measure.card_uid not in self._measure_cards:
+                self._measure_cards[measure.card_uid] = self._card_of(rows, measure.card_uid)
+        return kept, len(rows)
+
+    def _typical_measures(self, rows: list[TypicalMeasure], body: bytes) -> list[Measure]:
+        """The hottest loop of the exporter (every row of every page): one tuple per row,
+        compared whole with the previous row of its series.
+
+        A page usually holds the same series in the same order as the last page that began
+        with the same uid, so each row is first compared with the series at its position
+        there (no hash of its uid, no dict probe); the uid lookup is the fallback. A series
+        found by position may be an older record of its uid than the dict's: equal rows decode
+        equally, so that is still the right record.
+        """
         kept: list[Measure] = []
         keep = kept.append
+        first = rows[0].measureUid if rows else None
+        previous = self._pages.get(first) if first is not None else None
+        if previous is None or len(previous) != len(rows):
+            previous = [None] * len(rows)
+        now: list[_Series | None] = []
+        remember = now.append
         known_series = self._series.get
-        known_measure, decode_measure = self._known_measure, self._decode_measure
-        for row in rows:
-            if row is None:
-                continue
-            raw_uid = row.measureUid
-            measure: Measure | None = None
-            if raw_uid.__class__ is str:
-                assert isinstance(raw_uid, str)  # for mypy: the class check is the fast one
-                known = known_series(raw_uid)
-                if known is not None:
-                    # Inlined: most rows repeat their series' last row field for field (the
-                    # NMS refreshes its values every 30 s, the full sweep runs every 5 min).
-                    # Compared field by field, no tuple built; _known_measure has the rules.
-                    last = known.volatile
-                    if (
-                        row.measureValue == last[0]
-                        and row.updatedAt == last[1]
-                        and row.update == last[2]
-                        and row.cardUpdate == last[4]
-                        and row.cardIsUp == last[3]
-                        and row.cardIsUp.__class__ in _FLAG_TYPES
-                        and row.measureValue.__class__ is str
-                        and row.measureKey.__class__ is not bool
-                        and row.measureSubKey.__class__ is not bool
-                        and (
-                            row.cardUid,
-                            row.cardFamily,
-                            row.locationSite,
-                            row.measureName,
-                            row.measureGroup,
-                            row.measureKey,
-                            row.measureSubKey,
-                            row.port,
-                        )
-                        == known.ident
-                    ):
-                        measure = known.measure
-                        if measure.updated_at is None and (
-                            row.updatedAt is not None or row.update is not None
-                        ):
-                            self._on_invalid("measures", values.BAD_TIMESTAMP)
-                    else:
-                        measure = known_measure(row, known)
-                if measure is None:
-                    measure = decode_measure(row, raw_uid)
-            else:
-                measure = decode_measure(row, None)
-            if measure is not None:
-                keep(measure)
-        return kept, len(rows)
+        astuple = msgspec.structs.astuple
+        new_cards: set[str] = set()
+        for row, known in zip(rows, previous, strict=True):
+            raw = astuple(row)
+            if known is None or known.raw != raw:
+                known = known_series(raw[0])
+                if known is None or known.raw != raw:
+                    measure = self._changed_measure(row, raw, known)
+                    remember(known_series(raw[0]))
+                    if measure is not None:
+                        keep(measure)
+                        if measure.card_uid not in self._measure_cards:
+                            new_cards.add(measure.card_uid)
+                    continue
+            remember(known)
+            keep(known.measure)
+            if known.bad_stamp:
+                self._on_invalid("measures", values.BAD_TIMESTAMP)
+        if first is not None:
+            self._pages[first] = now
+            self._pages_seen.add(first)
+        if new_cards:
+            self._describe_cards(new_cards, body)
+        return kept
+
+    def _changed_measure(
+        self, row: TypicalMeasure, raw: tuple[Scalar, ...], known: _Series | None
+    ) -> Measure | None:
+        """A typical row that differs from its series' previous one: when only the value or
+        timestamps changed, the record is derived from the previous one (its series bytes and
+        label strings shared); else it is decoded the long way."""
+        if known is None or raw[_IDENTITY] != known.raw[_IDENTITY]:
+            return self._decode_measure(row)
+        try:
+            value = values.parse_number(row.measureValue, self._sentinels)
+        except ValueRejected:
+            return self._decode_measure(row)  # the long way counts it
+        scale = known.scale
+        stamp = row.updatedAt if row.updatedAt is not None else row.update
+        updated_at = self._timestamp(stamp)
+        if scale != 1.0:
+            value *= scale
+        measure = msgspec.structs.replace(
+            known.measure,
+            value=value,
+            updated_at=updated_at,
+            card_is_up=parse_bool(row.cardIsUp),
+            card_status_at=self._timestamp(row.cardUpdate),
+            sample=lines.sample(value, row.measureValue, scale),
+        )
+        bad_stamp = updated_at is None and stamp is not None
+        if bad_stamp:
+            self._on_invalid("measures", values.BAD_TIMESTAMP)
+        known.raw = known.raw[:1] + self._pooled_changing(raw[_CHANGING]) + known.raw[_IDENTITY]
+        known.measure, known.bad_stamp = measure, bad_stamp
+        return measure
+
+    def _describe_cards(self, card_uids: set[str], body: bytes) -> None:
+        """Card fields for cards seen for the first time: typical rows do not carry them, so
+        such a page (one of the first sweep) is decoded once more with every field. A row
+        whose card fields are unusable describes nothing, and is not dropped for that."""
+        rows = self._rows(body, RawMeasure, "measures", count_invalid=False)
+        for card_uid in card_uids:
+            self._measure_cards[card_uid] = self._card_of(rows, card_uid)
 
     def alarms(self, body: bytes) -> tuple[list[Alarm], int]:
         rows = self._rows(body, RawAlarm, "alarms")
         return _keep(self._alarm(row) for row in rows), len(rows)
 
-    def _rows(self, body: bytes, kind: type[R], resource: str) -> list[R | None]:
+    def _rows(
+        self, body: bytes, kind: type[R], resource: str, count_invalid: bool = True
+    ) -> list[R | None]:
         try:
             rows: list[R | None] = self._fast[kind].decode(body)
             return rows
@@ -177,9 +237,11 @@ class RowDecoder:
             pass  # some row has a field of the wrong shape: go row by row below
         except msgspec.DecodeError as exc:
             raise MalformedPage(f"not valid JSON: {exc}") from exc
-        return self._rows_one_by_one(body, kind, resource)
+        return self._rows_one_by_one(body, kind, resource, count_invalid)
 
-    def _rows_one_by_one(self, body: bytes, kind: type[R], resource: str) -> list[R | None]:
+    def _rows_one_by_one(
+        self, body: bytes, kind: type[R], resource: str, count_invalid: bool
+    ) -> list[R | None]:
         try:
             doc: Any = msgspec.json.decode(body)
         except msgspec.DecodeError as exc:  # pragma: no cover - the fast path saw valid JSON
@@ -193,7 +255,8 @@ class RowDecoder:
                     raise msgspec.ValidationError("row is not an object")
                 out.append(msgspec.convert(item, kind))
             except msgspec.ValidationError:
-                self._on_invalid(resource, values.WRONG_TYPE)
+                if count_invalid:
+                    self._on_invalid(resource, values.WRONG_TYPE)
                 out.append(None)  # still counts towards the page's length
         return out
 
@@ -221,49 +284,9 @@ class RowDecoder:
             updated_at=self._timestamp(row.updatedAt if row.updatedAt is not None else row.update),
         )
 
-    def _known_measure(self, row: RawMeasure, known: _Series) -> Measure | None:
-        """The record for a row of a known series, or None to decode it the long way."""
-        key, subkey = row.measureKey, row.measureSubKey
-        ident = (
-            row.cardUid,
-            row.cardFamily,
-            row.locationSite,
-            row.measureName,
-            row.measureGroup,
-            key,
-            subkey,
-            row.port,
-        )
-        if ident != known.ident or key.__class__ is bool or subkey.__class__ is bool:
-            return None
-        raw_value, is_up = row.measureValue, row.cardIsUp
-        volatile = (raw_value, row.updatedAt, row.update, is_up, row.cardUpdate)
-        if is_up.__class__ not in _FLAG_TYPES or raw_value.__class__ is not str:
-            return None  # rare shapes: the long way counts and converts them
-        if volatile == known.volatile:
-            measure = known.measure
-        else:
-            try:
-                value = values.parse_number(raw_value, self._sentinels)
-            except ValueRejected:
-                return None  # the long way counts it
-            scale = known.scale
-            measure = msgspec.structs.replace(
-                known.measure,
-                value=value * scale if scale != 1.0 else value,
-                updated_at=self._timestamp(
-                    row.updatedAt if row.updatedAt is not None else row.update
-                ),
-                card_is_up=parse_bool(is_up),
-                card_status_at=self._timestamp(row.cardUpdate),
-            )
-            known.volatile = self._pooled_volatile(volatile)
-            known.measure = measure
-        if measure.updated_at is None and (row.updatedAt is not None or row.update is not None):
-            self._on_invalid("measures", values.BAD_TIMESTAMP)
-        return measure
-
-    def _decode_measure(self, row: RawMeasure, cache_as: str | None) -> Measure | None:
+    def _decode_measure(self, row: RawMeasure | TypicalMeasure) -> Measure | None:
+        """The long way: every field checked and converted; a typical row's series is then
+        remembered for the next poll."""
         card_uid = text(row.cardUid)
         uid = text(row.measureUid)
         key, subkey = _int(row.measureKey), _int(row.measureSubKey)
@@ -287,63 +310,77 @@ class RowDecoder:
         family, scale = self._units.resolve(key, name, group, text(row.cardFamily))
         stamp = row.updatedAt if row.updatedAt is not None else row.update
         updated_at = self._timestamp(stamp)
-        if updated_at is None and stamp is not None:
+        bad_stamp = updated_at is None and stamp is not None
+        if bad_stamp:
             self._on_invalid("measures", values.BAD_TIMESTAMP)
         site, port = text(row.locationSite), text(row.port)
         key_text = "" if key is None else str(key)
         subkey_text = "" if subkey is None else str(subkey)
+        site, card_uid, port = pool(site, site), pool(card_uid, card_uid), pool(port, port)
+        key_text, subkey_text = pool(key_text, key_text), pool(subkey_text, subkey_text)
+        value = value * scale if scale != 1.0 else value
+        series = lines.measure_series(
+            family,
+            site=site,
+            card_uid=card_uid,
+            name=name,
+            key=key_text,
+            subkey=subkey_text,
+            port=port,
+            group=group,
+        )
         measure = Measure(
             uid=uid,
-            card_uid=pool(card_uid, card_uid),
-            site=pool(site, site),
+            card_uid=card_uid,
+            site=site,
             name=name,
-            key=pool(key_text, key_text),
-            subkey=pool(subkey_text, subkey_text),
-            port=pool(port, port),
+            key=key_text,
+            subkey=subkey_text,
+            port=port,
             group=group,
             family=family,
-            value=value * scale if scale != 1.0 else value,
+            value=value,
             updated_at=updated_at,
             card_is_up=parse_bool(row.cardIsUp),
             card_status_at=self._timestamp(row.cardUpdate),
+            series=series,
+            sample=lines.sample(value, row.measureValue, scale),
         )
-        if cache_as is not None and _cacheable(row):
-            self._remember(cache_as, row, measure, scale)
-        if measure.card_uid not in self._measure_cards:
-            self._measure_cards[measure.card_uid] = self._card_of(row, measure)
+        if isinstance(row, TypicalMeasure) and row.measureUid is not None:
+            self._remember(row, measure, scale, bad_stamp)
         return measure
 
-    def _card_of(self, row: RawMeasure, measure: Measure) -> Card:
+    def _card_of(self, rows: list[RawMeasure | None], card_uid: str) -> Card:
+        """The card as the first of ``rows`` naming it describes it."""
+        row = next((r for r in rows if r is not None and text(r.cardUid) == card_uid), RawMeasure())
         return Card(
-            uid=measure.card_uid,
-            site=measure.site,
+            uid=card_uid,
+            site=text(row.locationSite),
             model=text(row.cardModel),
             family=text(row.cardFamily).upper(),
             part=text(row.cardPart),
             serial=text(row.cardSerial),
-            name=measure.card_uid,
+            name=card_uid,
             data_provider=text(row.locationDataprovider),
             firmware="",  # not in measure rows
             is_active=None,
             updated_at=None,
         )
 
-    def _remember(self, uid: str, row: RawMeasure, measure: Measure, scale: float) -> None:
-        # The label strings of the ident are the pooled ones the record holds, so the cache
-        # keeps no copies of its own.
-        family = row.cardFamily
-        ident = (
-            measure.card_uid if row.cardUid is not None else None,
-            self._strings.setdefault(family, family) if isinstance(family, str) else family,
-            measure.site if row.locationSite is not None else None,
-            measure.name if row.measureName is not None else None,
-            measure.group if row.measureGroup is not None else None,
-            self._pooled_int(row.measureKey),
-            self._pooled_int(row.measureSubKey),
-            measure.port if row.port is not None else None,
+    def _remember(
+        self, row: TypicalMeasure, measure: Measure, scale: float, bad_stamp: bool
+    ) -> None:
+        # The strings kept are the pooled ones the record holds where they are equal, so the
+        # cache keeps few copies of its own.
+        raw = msgspec.structs.astuple(row)
+        pool = self._strings.setdefault
+        identity = tuple(
+            pool(field, field) if field.__class__ is str else self._pooled_int(field)
+            for field in raw[_IDENTITY]
         )
-        volatile = (row.measureValue, row.updatedAt, row.update, row.cardIsUp, row.cardUpdate)
-        self._series[uid] = _Series(ident, self._pooled_volatile(volatile), measure, scale)
+        uid = measure.uid
+        raw = (uid, *self._pooled_changing(raw[_CHANGING]), *identity)
+        self._series[uid] = _Series(raw, measure, scale, bad_stamp)
 
     def _pooled_int(self, value: Scalar) -> Scalar:
         if value.__class__ is int:
@@ -351,9 +388,9 @@ class RowDecoder:
             return self._ints.setdefault(value, value)
         return value
 
-    def _pooled_volatile(self, volatile: tuple[Scalar, ...]) -> tuple[Scalar, ...]:
+    def _pooled_changing(self, changing: tuple[Scalar, ...]) -> tuple[Scalar, ...]:
         # Timestamps repeat across thousands of rows: keep one instance of each.
-        value, updated_at, update, is_up, card_update = volatile
+        value, updated_at, update, is_up, card_update = changing
         pool = self._strings.setdefault
         return (
             value,
@@ -392,23 +429,6 @@ T = TypeVar("T")
 
 def _keep(items: Any) -> list[Any]:
     return [item for item in items if item is not None]
-
-
-def _cacheable(row: RawMeasure) -> bool:
-    """Whether equal fields of a later row are sure to decode to the same record (see
-    _LABEL_TYPES); anything else is decoded the long way every time."""
-    return (
-        isinstance(row.cardUid, _LABEL_TYPES)
-        and isinstance(row.cardFamily, _LABEL_TYPES)
-        and isinstance(row.locationSite, _LABEL_TYPES)
-        and isinstance(row.measureName, _LABEL_TYPES)
-        and isinstance(row.measureGroup, _LABEL_TYPES)
-        and isinstance(row.port, _LABEL_TYPES)
-        and not isinstance(row.measureKey, bool)
-        and not isinstance(row.measureSubKey, bool)
-        and row.measureValue.__class__ is str
-        and row.cardIsUp.__class__ in _FLAG_TYPES
-    )
 
 
 def _int(raw: object) -> int | None:

@@ -40,6 +40,10 @@ class Measure(msgspec.Struct, frozen=True, gc=False):
     updated_at: float | None
     card_is_up: bool | None
     card_status_at: float | None
+    # The exposition line (model/lines.py): the series, shared by every record of it, and the
+    # sample, the value's text and newline.
+    series: bytes
+    sample: bytes
 
 
 class Alarm(msgspec.Struct, frozen=True, gc=False):

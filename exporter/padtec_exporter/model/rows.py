@@ -60,3 +60,30 @@ class RawAlarm(msgspec.Struct, gc=False):
     alarmIsActive: Scalar = None
     alarmStartDate: Scalar = None
     port: Scalar = None
+
+
+class TypicalMeasure(msgspec.Struct, gc=False):
+    """A measure row in the field types the NMS is seen to send (the Dec 2025 capture), and
+    only the fields a known series needs: the fast path (decode.py).
+
+    Each field admits types that never compare equal to one another, so a row equal to the
+    previous row of its series (as a tuple, ``msgspec.structs.astuple``) is sure to decode to
+    the same record. A page with any other type fails validation and takes the lenient
+    RawMeasure path. The field order is the tuple's: uid, then what changes between polls
+    (value, timestamps, card status), then the series' identity.
+    """
+
+    measureUid: str | None = None
+    measureValue: str | None = None
+    updatedAt: str | None = None
+    update: str | None = None
+    cardIsUp: bool | str | None = None
+    cardUpdate: str | None = None
+    cardUid: str | None = None
+    cardFamily: str | None = None
+    locationSite: str | None = None
+    measureName: str | None = None
+    measureGroup: str | None = None
+    measureKey: int | str | None = None
+    measureSubKey: int | str | None = None
+    port: str | None = None
