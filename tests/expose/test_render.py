@@ -281,3 +281,17 @@ def test_cards_known_only_from_their_measures_are_exposed() -> None:
     info = {labels["card_uid"]: labels for labels, _ in got["padtec_card_info"]}
     assert info["TM1200G-SA#77"]["card_model"] == "TM1200G-SA"
     assert info["TM1200G-SA#77"]["data_provider"] == "172.30.0.21"
+
+
+def test_a_publication_with_the_same_measures_but_other_cards_is_not_served_stale() -> None:
+    # An inventory run publishes new cards with the measures mapping unchanged: the renderer
+    # reuses its measure lines only while measures and cards are both the same objects.
+    renderer = Renderer()
+    both = data([card("A#1"), card("B#2")], [measure("A#1", 7260, 18.0), measure("B#2", 7260, 1.0)])
+    renderer.render([both])
+    same = replace(both, alarms=())
+    assert renderer.render([same]).text == Renderer().render([same]).text
+    only_a = replace(both, cards=MappingProxyType({"A#1": card("A#1")}))
+    text = renderer.render([only_a]).text
+    assert text == Renderer().render([only_a]).text
+    assert [labels["card_uid"] for labels, _ in samples(text)["padtec_power_dbm"]] == ["A#1"]

@@ -86,3 +86,69 @@ def test_retain_forgets_series_gone_from_the_last_sweep() -> None:
     decoder.retain({kept.uid: kept})
     assert decode(decoder, DEC_2025)[0] is kept
     assert decode(decoder, FEB_2025)[0] is not gone  # decoded anew
+
+
+def series_of(n: int, value: str = "1.000", **fields: Any) -> list[dict[str, Any]]:
+    """n rows of one card, in the NMS's order, each its own series."""
+    return [
+        {
+            **DEC_2025,
+            "measureUid": f"ROA1-HA-E29001-TR#374-{7000 + i}-0",
+            "measureKey": 7000 + i,
+            "measureName": f"Measure {i}",
+            "measureValue": value,
+            **fields,
+        }
+        for i in range(n)
+    ]
+
+
+def records(measures: list[Measure]) -> list[dict[str, Any]]:
+    return [msgspec.structs.asdict(m) for m in measures]
+
+
+# Pages as a later poll may bring them, after a first page of rows 0..5 with value 1.000.
+LATER_PAGES: dict[str, list[dict[str, Any]]] = {
+    "same order": series_of(6),
+    "reversed": series_of(6)[::-1],
+    "one row inserted first": [{**series_of(7)[6]}, *series_of(6)],
+    "one row gone": series_of(6)[1:],
+    "values changed": series_of(6, value="2.500"),
+    "a label changed": [{**row, "locationSite": "Moved"} for row in series_of(6)],
+    "same first uid, other rows": [series_of(6)[0], *series_of(12)[6:]],
+    "a field of another type": [{**series_of(6)[0], "cardIsUp": 1}, *series_of(6)[1:]],
+}
+
+
+@pytest.mark.parametrize("later", LATER_PAGES.values(), ids=LATER_PAGES.keys())
+def test_a_page_of_known_series_in_any_order_decodes_as_a_fresh_decoder_would(
+    later: list[dict[str, Any]],
+) -> None:
+    decoder = RowDecoder(UnitResolver())
+    decoder.measures(page(*series_of(6)))
+    expected = RowDecoder(UnitResolver()).measures(page(*later))[0]
+    assert records(decoder.measures(page(*later))[0]) == records(expected)
+    # ...and again, now that this page is the one remembered for its first uid.
+    assert records(decoder.measures(page(*later))[0]) == records(expected)
+
+
+def test_a_label_that_changes_and_changes_back_gives_the_first_record_again() -> None:
+    decoder = RowDecoder(UnitResolver())
+    first = decoder.measures(page(*series_of(3)))[0]
+    moved = decoder.measures(page(*[{**row, "locationSite": "Moved"} for row in series_of(3)]))[0]
+    back = decoder.measures(page(*series_of(3)))[0]
+    assert {m.site for m in moved} == {"Moved"}
+    assert records(back) == records(first)
+
+
+def test_the_nms_value_text_is_exposed_verbatim_unless_scaled_or_not_plain() -> None:
+    decoder = RowDecoder(UnitResolver())
+    rows = [
+        {**DEC_2025, "measureValue": "26.5490"},  # dBm: as sent
+        {**DEC_2025, "measureUid": "X-7260-1", "measureSubKey": 1, "measureValue": "-0.000"},
+        {**DEC_2025, "measureUid": "X-7260-2", "measureSubKey": 2, "measureValue": "26,549"},
+        {**DEC_2025, "measureUid": "X-7260-3", "measureSubKey": 3, "measureValue": " 26.5"},
+        {**FEB_2025, "measureValue": "570.068"},  # mA, exposed in amperes
+    ]
+    samples = [m.sample for m in decoder.measures(page(*rows))[0]]
+    assert samples == [b"26.5490\n", b"-0.000\n", b"26.549\n", b"26.5\n", b"0.570068\n"]
