@@ -77,8 +77,9 @@ class RowDecoder:
         }
         self._typical = msgspec.json.Decoder(list[TypicalMeasure])
         self._series: dict[str, _Series] = {}
-        # Per first uid of a page: the series of its rows, in order, when it came last.
-        self._pages: dict[str, list[_Series | None]] = {}
+        # Per first uid of a page: the series of its rows, in order, when it came last (tuples:
+        # the garbage collector stops scanning them, it would walk lists on every collection).
+        self._pages: dict[str, tuple[_Series | None, ...]] = {}
         self._pages_seen: set[str] = set()  # first uids of the pages since the last retain()
         # One instance per distinct label value: 500k records would otherwise hold 500k copies
         # of each site, card uid, measure name, port and group.
@@ -96,9 +97,9 @@ class RowDecoder:
             self._series = {uid: known[uid] for uid in uids if uid in known}
             # Pages must not keep the forgotten series alive either (rare: series left).
             for first, page in self._pages.items():
-                self._pages[first] = [
+                self._pages[first] = tuple(
                     s if s is not None and s.raw[0] in uids else None for s in page
-                ]
+                )
         if len(self._measure_cards) > len(card_uids):
             cards = self._measure_cards
             self._measure_cards = {uid: cards[uid] for uid in card_uids if uid in cards}
@@ -154,7 +155,7 @@ class RowDecoder:
         first = rows[0].measureUid if rows else None
         previous = self._pages.get(first) if first is not None else None
         if previous is None or len(previous) != len(rows):
-            previous = [None] * len(rows)
+            previous = (None,) * len(rows)
         now: list[_Series | None] = []
         remember = now.append
         known_series = self._series.get
@@ -177,7 +178,7 @@ class RowDecoder:
             if known.bad_stamp:
                 self._on_invalid("measures", values.BAD_TIMESTAMP)
         if first is not None:
-            self._pages[first] = now
+            self._pages[first] = tuple(now)
             self._pages_seen.add(first)
         if new_cards:
             self._describe_cards(new_cards, body)
