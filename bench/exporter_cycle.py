@@ -159,6 +159,7 @@ async def run_cycles(
     args: argparse.Namespace, sim_port: int, http_port: int, truth: dict[str, int]
 ) -> None:
     sys.setswitchinterval(0.0005)  # as run_until_stopped does in the exporter
+    import gc as _gc; _gc.set_threshold(int(os.environ.get("GC0", "700")), 10, 10)
     config = config_from_data(
         {
             "nms": [
@@ -248,7 +249,7 @@ async def run_cycles(
             )
     print(
         f"exposition: {exposition.series} series, "
-        f"plain {sum(map(len, exposition.parts)) / 1e6:.1f} MB, "
+        f"plain {sum(len(part) for chunk in exposition.parts for part in chunk) / 1e6:.1f} MB, "
         f"gzip {len(exposition.gzipped.complete(b'')) / 1e6:.1f} MB"
     )
     exporter_cpu, exporter_rss = cpu_measured, peak_rss_mb()

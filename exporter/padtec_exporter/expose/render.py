@@ -8,10 +8,12 @@ those bytes, referenced rather than copied (joined only for a plain-text scrape)
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Protocol, cast
 
 from zlib_ng import zlib_ng as zlib
@@ -22,10 +24,13 @@ from padtec_exporter.model.families import CARD_HELP
 from padtec_exporter.model.lines import PREFIX, encode, escape, nms_label
 from padtec_exporter.model.units import FAMILY_HELP
 
-GZIP_LEVEL = 1  # 11x smaller already; higher levels cost far more CPU for a few % more
-# Parts compressed per call: a few MB joined at a time, so no copy of the whole exposition
-# is made and zlib (which releases the interpreter while it deflates) gets large inputs.
-GZIP_BATCH_PARTS = 20_000
+# zlib-ng's level 2 compresses 13x as zlib's level 1 did, in half its CPU; higher levels cost
+# far more CPU for a few % more (pyproject.toml has the figures).
+GZIP_LEVEL = 2
+# Lines are kept in tuples of at most this many parts (a line is 1 to 3 parts): a few MB of
+# exposition each (see _chunks).
+CHUNK_PARTS = 30_000
+Chunk = tuple[bytes, ...]
 
 
 class _Deflate(Protocol):
@@ -41,14 +46,12 @@ class GzipPrefix:
     stream: one valid gzip stream per scrape for the price of compressing a few kB.
     """
 
-    def __init__(self, parts: Sequence[bytes]) -> None:
+    def __init__(self, chunks: Iterable[Chunk]) -> None:
         # zlib-ng's stubs omit copy(), which its Compress has (as zlib's).
         self._compressor = cast(_Deflate, zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31))
         compress = self._compressor.compress
-        out = [
-            compress(b"".join(parts[i : i + GZIP_BATCH_PARTS]))
-            for i in range(0, len(parts), GZIP_BATCH_PARTS)
-        ]
+        # A chunk at a time: no copy of the whole exposition, and zlib gets inputs of a few MB.
+        out = [compress(b"".join(chunk)) for chunk in chunks]
         out.append(self._compressor.flush(zlib.Z_SYNC_FLUSH))
         self.prefix = b"".join(out)
 
@@ -59,10 +62,9 @@ class GzipPrefix:
 
 @dataclass(frozen=True, slots=True)
 class Exposition:
-    # The exposition in order: HELP/TYPE blocks and every line's bytes, shared with the records.
-    # A tuple, not a list: the garbage collector stops scanning a tuple of bytes once it has
-    # seen it, while every full collection would walk a list's 1.5 million items again.
-    parts: tuple[bytes, ...]
+    # The exposition in order: HELP/TYPE blocks and every line's bytes, shared with the records,
+    # in chunks (see _chunks).
+    parts: tuple[Chunk, ...]
     gzipped: GzipPrefix
     series: int
     render_seconds: float
@@ -72,10 +74,10 @@ class Exposition:
     @property
     def text(self) -> bytes:
         """The plain exposition (joined on each call: Prometheus asks for gzip)."""
-        return b"".join(self.parts)
+        return b"".join(chain.from_iterable(self.parts))
 
     def plain(self, tail: bytes) -> bytes:
-        return b"".join([*self.parts, tail])
+        return b"".join(chain(chain.from_iterable(self.parts), (tail,)))
 
 
 EMPTY = Exposition(parts=(), gzipped=GzipPrefix(()), series=0, render_seconds=0.0, duplicates={})
@@ -95,13 +97,16 @@ class Renderer:
 
     def render(self, datasets: Sequence[NmsData]) -> Exposition:
         started = time.perf_counter()
-        families: dict[str, list[bytes]] = defaultdict(list)
+        families: dict[str, list[Chunk]] = defaultdict(list)
         duplicates: dict[str, int] = {}
         series = 0
         for data in datasets:
-            exposed, duplicates[data.name] = self._render_nms(data, families)
+            lines: dict[str, list[bytes]] = defaultdict(list)
+            exposed, duplicates[data.name] = self._render_nms(data, families, lines)
+            for family, family_lines in lines.items():
+                families[family] += _chunks(family_lines)
             series += exposed
-        parts: list[bytes] = []
+        parts: list[Chunk] = []
         order = [*CARD_HELP, *FAMILY_HELP, *sorted(families)]
         for family in dict.fromkeys(order):
             family_parts = families.pop(family, None)
@@ -113,21 +118,22 @@ class Renderer:
                 or f"Measures mapped to {family} by the units configuration."
             )
             name = PREFIX + family
-            parts.append(encode(f"# HELP {name} {_help_text(help_text)}\n# TYPE {name} gauge\n"))
+            parts.append((encode(f"# HELP {name} {_help_text(help_text)}\n# TYPE {name} gauge\n"),))
             parts += family_parts
-        frozen = tuple(parts)
-        del parts
         return Exposition(
-            parts=frozen,
-            gzipped=GzipPrefix(frozen),
+            parts=tuple(parts),
+            gzipped=GzipPrefix(parts),
             series=series,
             render_seconds=time.perf_counter() - started,
             duplicates=duplicates,
         )
 
-    def _render_nms(self, data: NmsData, families: dict[str, list[bytes]]) -> tuple[int, int]:
-        """Appends the NMS's lines to ``families``; returns how many series it exposed and
-        how many duplicate series it dropped."""
+    def _render_nms(
+        self, data: NmsData, families: dict[str, list[Chunk]], lines: dict[str, list[bytes]]
+    ) -> tuple[int, int]:
+        """Appends the NMS's measure lines to ``families`` and its card and alarm lines to
+        ``lines``; returns how many series it exposed and how many duplicate series it
+        dropped."""
         nms = escape(data.name)
         cards = data.cards
         if data.cards_from_measures:  # cards the inventory does not list yet
@@ -136,13 +142,13 @@ class Renderer:
         measures = self._measures.get(data.name)
         if measures is None or not measures.renders(data):
             measures = self._measures[data.name] = _MeasureLines.of(data, cards)
-        for family, parts in measures.families.items():
-            families[family] += parts
+        for family, chunks in measures.families.items():
+            families[family] += chunks
         exposed = measures.series
         newest = measures.newest
         for card in cards.values():
-            exposed += self._render_card(nms, card, newest.get(card.uid), families, shift)
-        exposed += self._render_alarms(nms, data, families, shift)
+            exposed += self._render_card(nms, card, newest.get(card.uid), lines, shift)
+        exposed += self._render_alarms(nms, data, lines, shift)
         return exposed, measures.duplicates
 
     @staticmethod
@@ -222,7 +228,7 @@ class _MeasureLines:
     measures: object  # the published mapping these lines come from (compared by identity)
     cards: object
     cards_from_measures: object
-    families: dict[str, tuple[bytes, ...]]  # tuples, for the garbage collector (Exposition)
+    families: dict[str, tuple[Chunk, ...]]
     series: int
     duplicates: int  # rows dropped because another row already gave the same series
     newest: Newest
@@ -264,7 +270,10 @@ class _MeasureLines:
             target = families.get(measure.family)
             if target is None:
                 target = families[measure.family] = []
-            target += (line, closing, measure.sample)
+            append = target.append  # no tuple per line: it would wake the collector often
+            append(line)
+            append(closing)
+            append(measure.sample)
             updated = measure.updated_at
             if updated is not None and (best is None or updated > best[0]):
                 best = (updated, measure.card_is_up, measure.card_status_at)
@@ -274,7 +283,7 @@ class _MeasureLines:
             data.measures,
             data.cards,
             data.cards_from_measures,
-            {family: tuple(parts) for family, parts in families.items()},
+            {family: _chunks(parts) for family, parts in families.items()},
             len(emitted),
             duplicates,
             newest,
@@ -287,3 +296,19 @@ def _keep_newest(
     known = newest.get(card_uid)
     if known is None or best[0] > known[0]:
         newest[card_uid] = best
+
+
+def _chunks(parts: list[bytes]) -> tuple[Chunk, ...]:
+    """``parts`` as tuples of at most CHUNK_PARTS, each handed to the garbage collector at once.
+
+    Tuples of bytes, not lists: the collector walks a list on every collection of its
+    generation, a tuple only once, when it finds it holds nothing collectable (a list of the
+    1.5 million parts of 500k series cost ~0.1 s per full collection). That first walk is
+    done here, a chunk at a time (a few ms each), instead of in one pause of ~0.1 s that
+    would hold the interpreter and every scrape waiting on it.
+    """
+    out = []
+    for start in range(0, len(parts), CHUNK_PARTS):
+        out.append(tuple(parts[start : start + CHUNK_PARTS]))
+        gc.collect(0)
+    return tuple(out)
