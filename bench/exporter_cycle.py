@@ -159,7 +159,6 @@ async def run_cycles(
     args: argparse.Namespace, sim_port: int, http_port: int, truth: dict[str, int]
 ) -> None:
     sys.setswitchinterval(0.0005)  # as run_until_stopped does in the exporter
-    import gc as _gc; _gc.set_threshold(int(os.environ.get("GC0", "700")), 10, 10)
     config = config_from_data(
         {
             "nms": [
