@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -88,7 +89,8 @@ async def with_httpcore2(urls: list[str], headers: dict[str, str], limit: int) -
     async with httpcore2.AsyncConnectionPool(max_connections=limit) as pool:
 
         async def one(url: str) -> int:
-            return len((await pool.request("GET", url, headers=headers)).content)
+            reply = await pool.request("GET", url, headers=list(headers.items()))
+            return len(reply.content)
 
         return await gather_limited(urls, one, limit)
 
@@ -166,11 +168,11 @@ async def main(args: argparse.Namespace) -> None:
             pages = measures // size + 1
             urls = [f"{base}/measures/state?page={n}&size={size}" for n in range(pages)]
             clients: dict[str, Callable[[], Awaitable[int]]] = {
-                "aiohttp ClientSession.get": lambda: with_aiohttp(urls, headers, args.concurrency),
-                "httpcore2 pool.request": lambda: with_httpcore2(urls, headers, args.concurrency),
-                "httpx2 AsyncClient.get": lambda: with_httpx2(urls, headers, args.concurrency),
-                "NmsClient.fetch_sweep (httpx2)": lambda: with_nms_client(
-                    base, size, args.concurrency
+                "aiohttp ClientSession.get": partial(with_aiohttp, urls, headers, args.concurrency),
+                "httpcore2 pool.request": partial(with_httpcore2, urls, headers, args.concurrency),
+                "httpx2 AsyncClient.get": partial(with_httpx2, urls, headers, args.concurrency),
+                "NmsClient.fetch_sweep (aiohttp)": partial(
+                    with_nms_client, base, size, args.concurrency
                 ),
             }
             await with_aiohttp(urls, headers, args.concurrency)  # the simulator warms up
