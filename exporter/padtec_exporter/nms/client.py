@@ -48,7 +48,7 @@ from padtec_exporter.nms.errors import (
 )
 from padtec_exporter.nms.metrics import NmsMetrics
 from padtec_exporter.nms.paging import Decoder, FetchedPage, Sweep, fetch_pages
-from padtec_exporter.nms.retry import RetryPolicy, parse_retry_after
+from padtec_exporter.nms.retry import RetryPolicy, is_retryable, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -301,11 +301,26 @@ class NmsClient:
     async def _with_retries(
         self, endpoint: str, url: str, parse: Callable[[bytes], R], state: _RequestState
     ) -> R:
+        # The first attempt runs outside tenacity: its loop costs more CPU than a page's HTTP
+        # exchange and leaves cyclic garbage behind (measured: bench/nms_clients.py). Once it
+        # failed retryably, tenacity takes over from that outcome: the same attempts, waits
+        # and log lines as if it had run the first attempt itself.
+        state.attempts += 1
+        try:
+            return await self._attempt(endpoint, url, parse, state)
+        except NmsError as exc:
+            if not is_retryable(exc):
+                raise
+            first: NmsError | None = exc
+
         def log_retry(retry_state: RetryCallState) -> None:
             _log_retry(self._name, endpoint, retry_state)
 
         async for attempt in self._retry.retrying(self._sleep, before_sleep=log_retry):
             with attempt:
+                if first is not None:
+                    error, first = first, None
+                    raise error  # tenacity's attempt 1: the outcome above
                 state.attempts += 1
                 return await self._attempt(endpoint, url, parse, state)
         raise AssertionError("unreachable: tenacity re-raises the last error")
