@@ -38,8 +38,6 @@ WATCH_SECONDS = 1.0  # how often a running tier's progress is checked
 # While measures name cards the inventory lacks, the inventory runs again this often at most.
 UNKNOWN_CARDS_INVENTORY_SECONDS = 60.0
 SUCCESS, INCOMPLETE = "success", "incomplete"
-# Rows folded into a run's result between two turns of the event loop (a few ms of work).
-FOLD_ROWS = 20_000
 # The */count endpoint of each full view, and how to read its answer.
 COUNTS: dict[str, tuple[str, Callable[[Any], int | None]]] = {
     "inventory/state": ("inventory/count", lambda body: _integer(body)),
@@ -256,17 +254,21 @@ class NmsCollector:
     async def _collect_measures(self, tier: TierConfig, name: str, *, full: bool) -> str:
         if full:
             self._fresher = {}  # what other tiers publish from now on is fresher than this sweep
+        # Each page is folded in as it comes (its records are still in the CPU's cache, and
+        # no half-million-row step holds the event loop at the end).
+        sweep = _MeasureSweep()
         try:
             rows, missing = await self._fetch(
-                "measures/state", tier, self._decoder.measures, name if full else None
+                "measures/state", tier, self._decoder.measures, name if full else None, sweep.add
             )
-            sweep = await _MeasureSweep.of(rows)
         finally:
             fresher = self._fresher if full else None
             if full:
                 self._fresher = None
         new = sweep.measures
-        self._count_duplicates("measures", sweep.rows - len(new))
+        # Rows of the sweep the client kept (a page-size cap makes it fetch the view again;
+        # folded pages of the first try only repeat series).
+        self._count_duplicates("measures", len(rows) - len(new))
         current = self.data
         if full and not missing:
             # A full sweep replaces everything (series gone from the NMS disappear), except
@@ -368,15 +370,19 @@ class NmsCollector:
         tier: TierConfig,
         decode: Callable[[bytes], tuple[list[T], int]],
         full_tier: str | None,
+        fold: Callable[[list[T]], None] | None = None,
     ) -> tuple[list[T], int]:
         """The tier's rows, and how many rows a full sweep missed against ``*/count`` (0 when
-        complete, unchecked, or not a full sweep: ``full_tier`` names the tier of one)."""
+        complete, unchecked, or not a full sweep: ``full_tier`` names the tier of one).
+        ``fold`` also gets each page's rows as the page comes in."""
 
         def page(body: bytes) -> Page[T]:
             try:
                 rows, raw_count = decode(body)
             except MalformedPage as exc:
                 raise MalformedReply(str(exc)) from exc
+            if fold is not None:
+                fold(rows)
             return Page(rows=rows, raw_count=raw_count)
 
         rows: list[T] = []
@@ -443,24 +449,11 @@ class _MeasureSweep:
 
     def __init__(self) -> None:
         self.measures: dict[str, Measure] = {}  # by uid; the later row wins
-        self.rows = 0
         self.card_uids: set[str] = set()
         self.newest: float | None = None  # the newest updatedAt of the rows
 
-    @classmethod
-    async def of(cls, rows: list[Measure]) -> _MeasureSweep:
-        """Folded a slice at a time, yielding to the event loop between slices: /metrics
-        must not wait for half a million rows."""
-        sweep = cls()
-        for start in range(0, len(rows), FOLD_ROWS):
-            if start:
-                await asyncio.sleep(0)
-            sweep.add(rows[start : start + FOLD_ROWS])
-        return sweep
-
     def add(self, rows: list[Measure]) -> None:
         self.measures.update(zip(map(_UID, rows), rows, strict=True))
-        self.rows += len(rows)
         self.card_uids.update(map(_CARD_UID, rows))
         stamps = [stamp for stamp in map(_UPDATED_AT, rows) if stamp is not None]
         if stamps:
