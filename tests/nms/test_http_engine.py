@@ -22,6 +22,7 @@ from padtec_exporter.nms import (
     RequestFailed,
     ResponseTooLarge,
 )
+from padtec_exporter.nms.errors import TransportFailure
 from tests.nms.helpers import Sleeps, rows_page
 
 COUNT = "/nms-api/v1/measures/count"
@@ -227,3 +228,29 @@ async def test_a_reset_fails_a_body_read_in_flight_and_the_retry_succeeds() -> N
             assert await request == 42
     assert calls == 2
     assert failures(registry, "connect") == 1.0
+
+
+async def test_the_proxy_of_the_environment_is_used_unless_no_proxy_names_the_nms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As with httpx: HTTP_PROXY is honoured (looked up once per session, not per request)."""
+    seen: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        seen.append(f"{request.headers['Host']} {request.path}")
+        return web.json_response(42)
+
+    for name in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    async with serve({COUNT: proxy}) as proxy_url:
+        monkeypatch.setenv("HTTP_PROXY", proxy_url.removesuffix("/nms-api"))
+        # .invalid never resolves (RFC 6761): only the proxy can answer for it.
+        api, _ = client("http://nms.invalid:8181/nms-api", retry={"attempts": 1})
+        async with api:
+            assert await api.get_json("measures/count") == 42
+        monkeypatch.setenv("NO_PROXY", "nms.invalid")
+        api, _ = client("http://nms.invalid:8181/nms-api", retry={"attempts": 1})
+        async with api:
+            with pytest.raises(TransportFailure, match=r"DNS: cannot resolve host 'nms\.invalid'"):
+                await api.get_json("measures/count")
+    assert seen == ["nms.invalid:8181 /nms-api/v1/measures/count"]

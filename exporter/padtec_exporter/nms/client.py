@@ -471,7 +471,7 @@ class NmsClient:
                 self._answered(response.headers.get(hdrs.DATE))
                 body = await self._read_capped(endpoint, response)
             return Reply(status, response.headers, body, method, url)
-        except aiohttp.ServerTimeoutError as exc:  # connect or read: no byte for too long
+        except (aiohttp.ServerTimeoutError, TimeoutError) as exc:  # connect, or no byte read
             failure = transport_failure(method, url, exc, timed_out=True)
             raise self._transport_failure(endpoint, failure) from None
         except aiohttp.ClientPayloadError as exc:
