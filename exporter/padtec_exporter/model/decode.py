@@ -203,7 +203,6 @@ class RowDecoder:
             value *= scale
         measure = msgspec.structs.replace(
             known.measure,
-            value=value,
             updated_at=updated_at,
             card_is_up=parse_bool(row.cardIsUp),
             card_status_at=self._timestamp(row.cardUpdate),
@@ -340,7 +339,6 @@ class RowDecoder:
             port=port,
             group=group,
             family=family,
-            value=value,
             updated_at=updated_at,
             card_is_up=parse_bool(row.cardIsUp),
             card_status_at=self._timestamp(row.cardUpdate),
