@@ -43,6 +43,10 @@ class Measure(msgspec.Struct, frozen=True, gc=False):
     # sample, the value's text and newline.
     series: bytes
     sample: bytes
+    # The factor from the NMS's unit to the family's, and the row as the decoder compared it
+    # (model/decode.py): a later equal row reuses this record as it is.
+    scale: float = 1.0
+    raw: tuple[str | int | float | bool | None, ...] = ()
 
     @property
     def value(self) -> float:
