@@ -52,7 +52,6 @@ def measure(
     return Measure(
         uid=uid or f"{card_uid}-{key}-0",
         family=family,
-        value=value,
         updated_at=updated,
         card_is_up=up,
         card_status_at=updated - 60,

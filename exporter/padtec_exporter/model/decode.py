@@ -33,22 +33,6 @@ class MalformedPage(ValueError):
     """The body is not a JSON array of objects at all."""
 
 
-class _Series(msgspec.Struct, gc=False):
-    """What the decoder last made of one measure uid.
-
-    The same series comes back on every poll with the same labels: a typical row equal to
-    ``raw`` (its fields as a tuple, TypicalMeasure's order) reuses the previous record as it is
-    (also shared with the previous publication, so unchanged series cost no new memory); when
-    only the value or timestamps differ, only those are decoded.
-    """
-
-    raw: tuple[Scalar, ...]
-    measure: Measure
-    scale: float
-    # The row's timestamp could not be read: counted again on every poll, as a new row would be.
-    bad_stamp: bool
-
-
 # TypicalMeasure's fields as astuple() gives them: [1:6] change between polls, [6:] name the series.
 _CHANGING = slice(1, 6)
 _IDENTITY = slice(6, None)
@@ -76,10 +60,11 @@ class RowDecoder:
             RawAlarm: msgspec.json.Decoder(list[RawAlarm]),
         }
         self._typical = msgspec.json.Decoder(list[TypicalMeasure])
-        self._series: dict[str, _Series] = {}
+        # Per uid: the latest record of the series; its `raw` is the row it was decoded from.
+        self._series: dict[str, Measure] = {}
         # Per first uid of a page: the series of its rows, in order, when it came last (tuples:
         # the garbage collector stops scanning them, it would walk lists on every collection).
-        self._pages: dict[str, tuple[_Series | None, ...]] = {}
+        self._pages: dict[str, tuple[Measure | None, ...]] = {}
         self._pages_seen: set[str] = set()  # first uids of the pages since the last retain()
         # One instance per distinct label value: 500k records would otherwise hold 500k copies
         # of each site, card uid, measure name, port and group.
@@ -98,7 +83,7 @@ class RowDecoder:
             # Pages must not keep the forgotten series alive either (rare: series left).
             for first, page in self._pages.items():
                 self._pages[first] = tuple(
-                    s if s is not None and s.raw[0] in uids else None for s in page
+                    m if m is not None and m.uid in uids else None for m in page
                 )
         if len(self._measure_cards) > len(card_uids):
             cards = self._measure_cards
@@ -156,7 +141,7 @@ class RowDecoder:
         previous = self._pages.get(first) if first is not None else None
         if previous is None or len(previous) != len(rows):
             previous = (None,) * len(rows)
-        now: list[_Series | None] = []
+        now: list[Measure | None] = []
         remember = now.append
         known_series = self._series.get
         astuple = msgspec.structs.astuple
@@ -174,8 +159,9 @@ class RowDecoder:
                             new_cards.add(measure.card_uid)
                     continue
             remember(known)
-            keep(known.measure)
-            if known.bad_stamp:
+            keep(known)
+            if known.updated_at is None and (raw[2] is not None or raw[3] is not None):
+                # An unreadable timestamp is counted on every poll, as a new row's would be.
                 self._on_invalid("measures", values.BAD_TIMESTAMP)
         if first is not None:
             self._pages[first] = tuple(now)
@@ -185,7 +171,7 @@ class RowDecoder:
         return kept
 
     def _changed_measure(
-        self, row: TypicalMeasure, raw: tuple[Scalar, ...], known: _Series | None
+        self, row: TypicalMeasure, raw: tuple[Scalar, ...], known: Measure | None
     ) -> Measure | None:
         """A typical row that differs from its series' previous one: when only the value or
         timestamps changed, the record is derived from the previous one (its series bytes and
@@ -202,18 +188,16 @@ class RowDecoder:
         if scale != 1.0:
             value *= scale
         measure = msgspec.structs.replace(
-            known.measure,
-            value=value,
+            known,
             updated_at=updated_at,
             card_is_up=parse_bool(row.cardIsUp),
             card_status_at=self._timestamp(row.cardUpdate),
             sample=lines.sample(value, row.measureValue, scale),
+            raw=known.raw[:1] + self._pooled_changing(raw[_CHANGING]) + known.raw[_IDENTITY],
         )
-        bad_stamp = updated_at is None and stamp is not None
-        if bad_stamp:
+        if updated_at is None and stamp is not None:
             self._on_invalid("measures", values.BAD_TIMESTAMP)
-        known.raw = known.raw[:1] + self._pooled_changing(raw[_CHANGING]) + known.raw[_IDENTITY]
-        known.measure, known.bad_stamp = measure, bad_stamp
+        self._series[known.uid] = measure
         return measure
 
     def _describe_cards(self, card_uids: set[str], body: bytes) -> None:
@@ -311,8 +295,7 @@ class RowDecoder:
         family, scale = self._units.resolve(key, name, group, text(row.cardFamily))
         stamp = row.updatedAt if row.updatedAt is not None else row.update
         updated_at = self._timestamp(stamp)
-        bad_stamp = updated_at is None and stamp is not None
-        if bad_stamp:
+        if updated_at is None and stamp is not None:
             self._on_invalid("measures", values.BAD_TIMESTAMP)
         site, port = text(row.locationSite), text(row.port)
         key_text = "" if key is None else str(key)
@@ -340,15 +323,15 @@ class RowDecoder:
             port=port,
             group=group,
             family=family,
-            value=value,
             updated_at=updated_at,
             card_is_up=parse_bool(row.cardIsUp),
             card_status_at=self._timestamp(row.cardUpdate),
             series=series,
             sample=lines.sample(value, row.measureValue, scale),
+            scale=scale,
         )
         if isinstance(row, TypicalMeasure) and row.measureUid is not None:
-            self._remember(row, measure, scale, bad_stamp)
+            measure = self._remember(row, measure)
         return measure
 
     def _card_of(self, rows: list[RawMeasure | None], card_uid: str) -> Card:
@@ -368,11 +351,9 @@ class RowDecoder:
             updated_at=None,
         )
 
-    def _remember(
-        self, row: TypicalMeasure, measure: Measure, scale: float, bad_stamp: bool
-    ) -> None:
-        # The strings kept are the pooled ones the record holds where they are equal, so the
-        # cache keeps few copies of its own.
+    def _remember(self, row: TypicalMeasure, measure: Measure) -> Measure:
+        """The record with the row it came from, kept as its series' latest. The strings kept
+        are the pooled ones the record holds where they are equal, so few are copies."""
         raw = msgspec.structs.astuple(row)
         pool = self._strings.setdefault
         identity = tuple(
@@ -380,8 +361,11 @@ class RowDecoder:
             for field in raw[_IDENTITY]
         )
         uid = measure.uid
-        raw = (uid, *self._pooled_changing(raw[_CHANGING]), *identity)
-        self._series[uid] = _Series(raw, measure, scale, bad_stamp)
+        measure = msgspec.structs.replace(
+            measure, raw=(uid, *self._pooled_changing(raw[_CHANGING]), *identity)
+        )
+        self._series[uid] = measure
+        return measure
 
     def _pooled_int(self, value: Scalar) -> Scalar:
         if value.__class__ is int:

@@ -34,9 +34,8 @@ class Measure(msgspec.Struct, frozen=True, gc=False):
     subkey: str
     port: str
     group: str
-    # Metric family suffix (e.g. "power_dbm") and the value already in that family's unit.
+    # Metric family suffix (e.g. "power_dbm"); the value in that family's unit is `value`.
     family: str
-    value: float
     updated_at: float | None
     card_is_up: bool | None
     card_status_at: float | None
@@ -44,6 +43,16 @@ class Measure(msgspec.Struct, frozen=True, gc=False):
     # sample, the value's text and newline.
     series: bytes
     sample: bytes
+    # The factor from the NMS's unit to the family's, and the row as the decoder compared it
+    # (model/decode.py): a later equal row reuses this record as it is.
+    scale: float = 1.0
+    raw: tuple[str | int | float | bool | None, ...] = ()
+
+    @property
+    def value(self) -> float:
+        """The value in the family's unit, read from the sample's text (no float is kept per
+        record: half a million of them would cost 16 MB)."""
+        return float(self.sample)
 
 
 class Alarm(msgspec.Struct, frozen=True, gc=False):
