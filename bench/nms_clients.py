@@ -38,7 +38,6 @@ from padtec_exporter.nms import NmsClient, NmsMetrics
 from padtec_exporter.nms.paging import Page
 
 REPO = Path(__file__).resolve().parents[1]
-Fetcher = Callable[[list[str], dict[str, str]], Awaitable[int]]
 
 
 def free_port() -> int:

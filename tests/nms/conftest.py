@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from aioresponses import aioresponses
 
 from tests.nms.fake_nms import FakeNms
-from tests.nms.helpers import JWT, LOGIN
+from tests.nms.helpers import JWT, LOGIN, Harness
 
 
 @pytest.fixture
@@ -18,3 +18,10 @@ def nms() -> Iterator[FakeNms]:
         router = FakeNms(mocked)
         router.post(LOGIN, name="login").respond(200, json={"token": f"Token {JWT}"})
         yield router
+
+
+@pytest.fixture(autouse=True)
+async def close_harness_clients() -> AsyncIterator[None]:
+    yield
+    while Harness.made:
+        await Harness.made.pop().close()

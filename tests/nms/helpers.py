@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from prometheus_client import CollectorRegistry
 
@@ -54,7 +54,11 @@ class Sleeps:
 
 
 class Harness:
-    """A client for NMS 't' with small, test-friendly settings (override any key)."""
+    """A client for NMS 't' with small, test-friendly settings (override any key).
+
+    Every client made is closed after its test (conftest.py), its HTTP session with it."""
+
+    made: ClassVar[list[NmsClient]] = []
 
     def __init__(self, **nms: Any) -> None:
         settings: dict[str, Any] = {
@@ -80,6 +84,7 @@ class Harness:
         self.client = NmsClient(
             self.config, NmsMetrics(self.registry), sleep=self.sleeps, clock=self.clock
         )
+        Harness.made.append(self.client)
 
     def metric(self, name: str, **labels: str) -> float:
         value = self.registry.get_sample_value(name, {"nms": "t", **labels})
