@@ -38,6 +38,7 @@ from padtec_exporter.collect.collector import NmsCollector
 from padtec_exporter.collect.data import NmsData
 from padtec_exporter.config import config_from_data
 from padtec_exporter.expose import ExporterHttp, Renderer
+from padtec_exporter.expose.loop import release
 from padtec_exporter.expose.server import ReadyState
 from padtec_exporter.model import RowDecoder, UnitResolver
 from padtec_exporter.model.values import ValueRejected, parse_number, text
@@ -221,7 +222,9 @@ async def run_cycles(
         if profile is not None:
             profile.disable()
             profile.dump_stats(args.profile)
+        replaced = [state["exposition"]]
         state["exposition"] = exposition
+        await asyncio.to_thread(release, replaced)  # as the exporter's render loop does
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         times1 = os.times()
         user, system = times1.user - times0.user, times1.system - times0.system

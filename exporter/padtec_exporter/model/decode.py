@@ -131,9 +131,9 @@ class RowDecoder:
 
         A page usually holds the same series in the same order as the last page that began
         with the same uid, so each row is first compared with the series at its position
-        there (no hash of its uid, no dict probe); the uid lookup is the fallback. A series
-        found by position may be an older record of its uid than the dict's: equal rows decode
-        equally, so that is still the right record.
+        there (no hash of its uid, no dict probe); the uid lookup is the fallback. A record
+        found by position may be older than the dict's for its uid: equal rows decode equally,
+        and a changed value is derived from any record of the same identity alike.
         """
         kept: list[Measure] = []
         keep = kept.append
@@ -149,10 +149,12 @@ class RowDecoder:
         for row, known in zip(rows, previous, strict=True):
             raw = astuple(row)
             if known is None or known.raw != raw:
-                known = known_series(raw[0])
+                if known is None or known.raw[0] != raw[0]:  # another series at this position
+                    known = known_series(raw[0])
                 if known is None or known.raw != raw:
                     measure = self._changed_measure(row, raw, known)
-                    remember(known_series(raw[0]))
+                    # The series' record from now on (one with `raw` is the dict's), or None.
+                    remember(measure if measure is not None and measure.raw else None)
                     if measure is not None:
                         keep(measure)
                         if measure.card_uid not in self._measure_cards:
@@ -173,30 +175,61 @@ class RowDecoder:
     def _changed_measure(
         self, row: TypicalMeasure, raw: tuple[Scalar, ...], known: Measure | None
     ) -> Measure | None:
-        """A typical row that differs from its series' previous one: when only the value or
-        timestamps changed, the record is derived from the previous one (its series bytes and
-        label strings shared); else it is decoded the long way."""
-        if known is None or raw[_IDENTITY] != known.raw[_IDENTITY]:
+        """A typical row that differs from its series' previous one. When only the value or
+        timestamps changed (the NMS refreshes every 30 s: most rows of a full sweep), the new
+        record is derived from the previous one, sharing its series bytes, label strings and
+        any timestamp that did not change; else the row is decoded the long way."""
+        if known is None:
             return self._decode_measure(row)
+        old = known.raw
+        if raw[_IDENTITY] != old[_IDENTITY]:
+            return self._decode_measure(row)
+        text = raw[1]
         try:
-            value = values.parse_number(row.measureValue, self._sentinels)
-        except ValueRejected:
-            return self._decode_measure(row)  # the long way counts it
+            value = float(text)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return self._decode_measure(row)  # the long way reads or counts it
+        # What parse_number refuses beyond float(): digit separators, inf/nan, sentinels.
+        if "_" in text or value - value != 0.0 or value in self._sentinels:  # type: ignore[operator]
+            return self._decode_measure(row)
         scale = known.scale
-        stamp = row.updatedAt if row.updatedAt is not None else row.update
-        updated_at = self._timestamp(stamp)
         if scale != 1.0:
             value *= scale
-        measure = msgspec.structs.replace(
-            known,
-            updated_at=updated_at,
-            card_is_up=parse_bool(row.cardIsUp),
-            card_status_at=self._timestamp(row.cardUpdate),
-            sample=lines.sample(value, row.measureValue, scale),
-            raw=known.raw[:1] + self._pooled_changing(raw[_CHANGING]) + known.raw[_IDENTITY],
+        pool = self._strings.setdefault
+        updated, update, is_up, card_update = raw[2], raw[3], raw[4], raw[5]
+        if updated == old[2] and update == old[3]:
+            updated, update, updated_at = old[2], old[3], known.updated_at
+        else:
+            stamp = updated if updated is not None else update
+            updated_at = self._timestamp(stamp)
+            if updated_at is None and stamp is not None:
+                self._on_invalid("measures", values.BAD_TIMESTAMP)
+            updated = None if updated is None else pool(updated, updated)  # type: ignore[arg-type]
+            update = None if update is None else pool(update, update)  # type: ignore[arg-type]
+        if card_update == old[5]:
+            card_update, status_at = old[5], known.card_status_at
+        else:
+            status_at = self._timestamp(card_update)
+            if card_update is not None:
+                card_update = pool(card_update, card_update)  # type: ignore[arg-type]
+        measure = Measure(
+            known.uid,
+            known.card_uid,
+            known.site,
+            known.name,
+            known.key,
+            known.subkey,
+            known.port,
+            known.group,
+            known.family,
+            updated_at,
+            known.card_is_up if is_up == old[4] else parse_bool(is_up),
+            status_at,
+            known.series,
+            lines.sample(value, text, scale),
+            scale,
+            (old[0], text, updated, update, is_up, card_update, *old[_IDENTITY]),
         )
-        if updated_at is None and stamp is not None:
-            self._on_invalid("measures", values.BAD_TIMESTAMP)
         self._series[known.uid] = measure
         return measure
 

@@ -9,15 +9,13 @@ costs no formatting per render, and two records of one series share the series b
 
 from __future__ import annotations
 
-import re
-
 from padtec_exporter.model.families import UNKNOWN_FAMILY
 
 PREFIX = "padtec_"
-# The decimal text the NMS sends ("26.549", "-3.210"), which Prometheus' parser reads as it is:
-# passed through verbatim. Anything else (a decimal comma, spaces, exponents, scaled values) is
-# written from the parsed float.
-_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,30})?")
+# The decimal text the NMS sends ("26.549", "-3.210"), once Python has parsed it as a float, is
+# read the same by Prometheus' parser: passed through verbatim. Anything with other characters
+# (a decimal comma, spaces, exponents) or a scaled value is written from the float.
+_DECIMAL_CHARACTERS = str.maketrans("", "", "0123456789.-")
 
 
 def escape(value: str) -> str:
@@ -60,8 +58,13 @@ def nms_label(nms: str) -> bytes:
 
 def sample(value: float, raw: object, scale: float) -> bytes:
     """The value text and newline: the NMS's own decimal text when it is a plain decimal and
-    no unit scaling applies (validated by the caller's parse, never re-formatted), else the
-    shortest text of the float."""
-    if scale == 1.0 and isinstance(raw, str) and _PLAIN_DECIMAL.fullmatch(raw):
+    no unit scaling applies, else the shortest text of the float. ``raw`` must be the text
+    ``value`` was parsed from (the caller validated it; it is never re-formatted)."""
+    if (
+        scale == 1.0
+        and isinstance(raw, str)
+        and raw.isascii()
+        and not raw.translate(_DECIMAL_CHARACTERS)
+    ):
         return f"{raw}\n".encode()
     return f"{value!r}\n".encode()
