@@ -51,13 +51,19 @@ def measure(
     }
     return Measure(
         uid=uid or f"{card_uid}-{key}-0",
+        card_uid=card_uid,
+        site=site,
+        name=name,
+        key=str(key),
+        subkey="0",
+        port="Pump",
+        group="POWER",
         family=family,
         updated_at=updated,
         card_is_up=up,
         card_status_at=updated - 60,
         series=lines.measure_series(family, **labels),
         sample=lines.sample(value, None, 1.0),
-        **labels,
     )
 
 
