@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import bcrypt
-import httpx
+import httpx2
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -52,14 +52,14 @@ def slope_mib_per_hour(points: list[tuple[float, int]]) -> float:
 async def scraper(
     url: str, until: float, interval: float, out: list[float], errors: list[int]
 ) -> None:
-    async with httpx.AsyncClient(auth=(USER, PASSWORD), timeout=10) as client:
+    async with httpx2.AsyncClient(auth=(USER, PASSWORD), timeout=10) as client:
         while time.monotonic() < until:
             started = time.perf_counter()
             try:
                 response = await client.get(f"{url}/metrics")
                 response.raise_for_status()
                 out.append(time.perf_counter() - started)
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 errors[0] += 1
             await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
 

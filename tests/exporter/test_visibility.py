@@ -8,7 +8,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 
 from padtec_exporter.collect import runlog
@@ -59,7 +59,7 @@ async def test_readyz_and_the_log_say_the_nms_refuses_the_login(
 ) -> None:
     caplog.set_level(logging.INFO, logger="padtec_exporter")
     exporter, url = refused_stack
-    async with httpx.AsyncClient(timeout=5) as http:
+    async with httpx2.AsyncClient(timeout=5) as http:
         deadline = asyncio.get_running_loop().time() + 30
         while True:
             ready = await http.get(f"{url}/readyz")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import bcrypt
-import httpx
+import httpx2
 import pytest
 import yaml
 
@@ -51,7 +51,7 @@ def guarded_exporter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guard
             proc.stop()
 
 
-async def timed_get(client: httpx.AsyncClient, url: str, auth: tuple[str, str]) -> float:
+async def timed_get(client: httpx2.AsyncClient, url: str, auth: tuple[str, str]) -> float:
     started = time.perf_counter()
     response = await client.get(url, auth=auth)
     elapsed = time.perf_counter() - started
@@ -67,14 +67,14 @@ async def test_wrong_passwords_do_not_slow_down_a_correct_scrape(guarded_exporte
     attempts = [0]
 
     async def attacker() -> None:
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with httpx2.AsyncClient(timeout=30) as client:
             while time.monotonic() < stop:
                 await timed_get(client, url, (USER, secrets.token_hex(8)))
                 attempts[0] += 1
 
     async def scraper() -> list[float]:
         seen = []
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with httpx2.AsyncClient(timeout=30) as client:
             while time.monotonic() < stop:
                 seen.append(await timed_get(client, url, (USER, PASSWORD)))
                 await asyncio.sleep(0.2)
@@ -93,7 +93,7 @@ async def test_wrong_passwords_do_not_slow_down_a_correct_scrape(guarded_exporte
 
 async def test_unknown_and_known_users_take_as_long(guarded_exporter: Guarded) -> None:
     url = f"{guarded_exporter.url}/healthz"
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx2.AsyncClient(timeout=30) as client:
         known, unknown = [], []
         for _ in range(8):  # interleaved, so load on the machine hits both alike
             known.append(await timed_get(client, url, (USER, secrets.token_hex(8))))
@@ -105,7 +105,7 @@ async def test_unknown_and_known_users_take_as_long(guarded_exporter: Guarded) -
 
 
 async def test_an_over_long_password_is_a_401(guarded_exporter: Guarded) -> None:
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx2.AsyncClient(timeout=30) as client:
         for password in ("x" * 100, PASSWORD + "y" * 80):
             response = await client.get(f"{guarded_exporter.url}/metrics", auth=(USER, password))
             assert response.status_code == 401
@@ -122,19 +122,19 @@ async def test_a_flood_from_one_address_cannot_starve_a_new_good_password(
     checks queued at a time, so a password never seen before, from 127.0.0.1, gets its turn."""
     url = f"{guarded_exporter.url}/metrics"
     stop = asyncio.Event()
-    attacker_transport = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+    attacker_transport = httpx2.AsyncHTTPTransport(local_address="127.0.0.2")
 
-    async def attacker(client: httpx.AsyncClient) -> None:
+    async def attacker(client: httpx2.AsyncClient) -> None:
         while not stop.is_set():
             response = await client.get(url, auth=(OTHER, secrets.token_hex(8)))
             assert response.status_code == 401
 
-    async with httpx.AsyncClient(
-        transport=attacker_transport, timeout=60, limits=httpx.Limits(max_connections=80)
+    async with httpx2.AsyncClient(
+        transport=attacker_transport, timeout=60, limits=httpx2.Limits(max_connections=80)
     ) as flood:
         attackers = [asyncio.create_task(attacker(flood)) for _ in range(80)]
         await asyncio.sleep(2)
-        async with httpx.AsyncClient(timeout=60) as client:
+        async with httpx2.AsyncClient(timeout=60) as client:
             started = time.perf_counter()
             response = await client.get(url, auth=(OTHER, OTHER_PASSWORD))
             elapsed = time.perf_counter() - started

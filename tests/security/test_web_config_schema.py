@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 import yaml
 from aiohttp import web
@@ -73,7 +73,7 @@ async def test_every_upstream_key_is_accepted_and_applied(tls: Tls) -> None:
     async with serving(config) as listen:
         context = ssl.create_default_context(cafile=str(tls.ca_file))
         context.maximum_version = ssl.TLSVersion.TLSv1_2  # the configured TLS 1.2 cipher
-        async with httpx.AsyncClient(verify=context, auth=(USER, PASSWORD)) as client:
+        async with httpx2.AsyncClient(verify=context, auth=(USER, PASSWORD)) as client:
             response = await client.get(f"https://{listen}/")
         assert response.status_code == 200 and response.text == "hello\n"
         assert response.headers["X-Frame-Options"] == "deny"
@@ -94,13 +94,13 @@ async def test_client_allowed_sans_and_inline_pem(tls: Tls) -> None:
         config = write(
             tls, "sans.yml", {"tls_server_config": {**inline, "client_allowed_sans": sans}}
         )
-        async with serving(config) as listen, httpx.AsyncClient(verify=client) as http:
+        async with serving(config) as listen, httpx2.AsyncClient(verify=client) as http:
             assert (await http.get(f"https://{listen}/")).status_code == status
 
 
 async def test_rate_limit_answers_429(tls: Tls) -> None:
     config = write(tls, "rate.yml", {"rate_limit": {"burst": 2, "interval": "1m"}})
-    async with serving(config) as listen, httpx.AsyncClient() as client:
+    async with serving(config) as listen, httpx2.AsyncClient() as client:
         codes = [(await client.get(f"http://{listen}/")).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
 

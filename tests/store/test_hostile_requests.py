@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import cramjam
-import httpx
+import httpx2
 import psycopg
 import pytest
 
@@ -74,14 +74,14 @@ async def test_a_series_the_database_refuses_is_dropped_not_retried(dsn: str) ->
         assert dropped(receiver, "database_refused") == 1
         only_poison = encode_write_request([(POISON, [(NOW_MS + 1, 1.0)])])
         assert (await post(receiver.url, only_poison)).status_code == 400
-        async with httpx.AsyncClient() as client:
+        async with httpx2.AsyncClient() as client:
             assert (await client.get(f"{receiver.url}/readyz")).status_code == 200
 
 
 async def test_readyz_reports_a_store_that_keeps_failing(receiver: Receiver, dsn: str) -> None:
     # The database answers (SELECT 1 works) but every write fails: the table is gone.
     execute(dsn, "ALTER TABLE measurements RENAME TO measurements_away")
-    async with httpx.AsyncClient() as client:
+    async with httpx2.AsyncClient() as client:
         for offset in range(receiver.service.config.limits.unready_after_failures):
             batch = encode_write_request([(OSNR, [(NOW_MS + offset, 1.0)])])
             assert (await post(receiver.url, batch)).status_code == 500
@@ -104,7 +104,7 @@ def alert_with(**labels_and_annotations: str) -> dict[str, object]:
 
 
 async def test_hostile_alerts_are_stored_sanitised(receiver: Receiver, dsn: str) -> None:
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx2.AsyncClient(timeout=30) as client:
         huge = await client.post(
             f"{receiver.url}/api/v1/alerts", json=alert_with(site="S" * 1_000_000)
         )
@@ -146,7 +146,7 @@ def receiver_process(tmp_path: Path, dsn: str) -> Iterator[tuple[str, ManagedPro
 async def probe_health(url: str, stop: asyncio.Event) -> list[float]:
     """Latency of /healthz every 50 ms until ``stop``; a failed probe raises."""
     seen: list[float] = []
-    async with httpx.AsyncClient(timeout=5) as client:
+    async with httpx2.AsyncClient(timeout=5) as client:
         while not stop.is_set():
             started = time.perf_counter()
             response = await client.get(f"{url}/healthz")
@@ -185,7 +185,7 @@ async def test_foreign_encodings_are_refused_unread(
     before = rss_peak_kib(proc.proc.pid)
     deflate_bomb = zlib.compress(bytes(100 * 1024 * 1024), 9)  # ~100 KB → 100 MB
     snappy_body = encode_write_request([(OSNR, [(NOW_MS, 1.0)])])
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx2.AsyncClient(timeout=30) as client:
         for encoding, body in (("deflate", deflate_bomb), ("gzip", snappy_body)):
             response = await client.post(
                 f"{url}/api/v1/write",
@@ -233,6 +233,6 @@ async def test_back_pressure_when_all_write_slots_are_busy(dsn: str) -> None:
                 await asyncio.sleep(0.05)
             busy = await post(receiver.url, encode_write_request([(OSNR, [(NOW_MS + 2, 3.0)])]))
             assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
-            async with httpx.AsyncClient() as client:
+            async with httpx2.AsyncClient() as client:
                 assert (await client.get(f"{receiver.url}/healthz")).status_code == 200
         assert (await slow).status_code == 204  # the lock is gone with the connection

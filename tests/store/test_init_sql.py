@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
-import httpx
+import httpx2
 import psycopg
 import pytest
 
@@ -56,7 +56,7 @@ async def test_init_sql_gives_the_store_and_grafana_what_they_need(postgres: Pos
         ).fetchall()
     assert roles == [("padtec_init", True, False), ("padtec_reader", True, False)]
     async with running_receiver(f"{base} user=padtec_init", StoreConfig()) as receiver:
-        async with httpx.AsyncClient() as http:
+        async with httpx2.AsyncClient() as http:
             reply = await http.post(f"{receiver.url}/api/v1/write", content=payload())
         assert reply.status_code == 204, reply.text
     with psycopg.connect(f"{base} user=padtec_reader") as reader:
