@@ -33,11 +33,6 @@ class MalformedPage(ValueError):
     """The body is not a JSON array of objects at all."""
 
 
-# TypicalMeasure's fields as astuple() gives them: [1:6] change between polls, [6:] name the series.
-_CHANGING = slice(1, 6)
-_IDENTITY = slice(6, None)
-
-
 class RowDecoder:
     """Decodes pages of one NMS (its time zone, unit rules and sentinels)."""
 
@@ -126,11 +121,11 @@ class RowDecoder:
         return kept, len(rows)
 
     def _typical_measures(self, rows: list[TypicalMeasure], body: bytes) -> list[Measure]:
-        """The hottest loop of the exporter (every row of every page): one tuple per row,
-        compared whole with the previous row of its series.
+        """The hottest loop of the exporter (every row of every page): each row is compared
+        whole with the row its series' record was decoded from (one struct comparison).
 
         A page usually holds the same series in the same order as the last page that began
-        with the same uid, so each row is first compared with the series at its position
+        with the same uid, so each row is first compared with the record at its position
         there (no hash of its uid, no dict probe); the uid lookup is the fallback. A record
         found by position may be older than the dict's for its uid: equal rows decode equally,
         and a changed value is derived from any record of the same identity alike.
@@ -144,15 +139,13 @@ class RowDecoder:
         now: list[Measure | None] = []
         remember = now.append
         known_series = self._series.get
-        astuple = msgspec.structs.astuple
         new_cards: set[str] = set()
         for row, known in zip(rows, previous, strict=True):
-            raw = astuple(row)
-            if known is None or known.raw != raw:
-                if known is None or known.raw[0] != raw[0]:  # another series at this position
-                    known = known_series(raw[0])
-                if known is None or known.raw != raw:
-                    measure = self._changed_measure(row, raw, known)
+            if known is None or known.raw != row:
+                if known is None or known.uid != row.measureUid:  # another series here
+                    known = known_series(row.measureUid)  # type: ignore[arg-type]
+                if known is None or known.raw != row:
+                    measure = self._changed_measure(row, known)
                     # The series' record from now on (one with `raw` is the dict's), or None.
                     remember(measure if measure is not None and measure.raw else None)
                     if measure is not None:
@@ -162,7 +155,7 @@ class RowDecoder:
                     continue
             remember(known)
             keep(known)
-            if known.updated_at is None and (raw[2] is not None or raw[3] is not None):
+            if known.updated_at is None and (row.updatedAt is not None or row.update is not None):
                 # An unreadable timestamp is counted on every poll, as a new row's would be.
                 self._on_invalid("measures", values.BAD_TIMESTAMP)
         if first is not None:
@@ -172,19 +165,15 @@ class RowDecoder:
             self._describe_cards(new_cards, body)
         return kept
 
-    def _changed_measure(
-        self, row: TypicalMeasure, raw: tuple[Scalar, ...], known: Measure | None
-    ) -> Measure | None:
+    def _changed_measure(self, row: TypicalMeasure, known: Measure | None) -> Measure | None:
         """A typical row that differs from its series' previous one. When only the value or
         timestamps changed (the NMS refreshes every 30 s: most rows of a full sweep), the new
         record is derived from the previous one, sharing its series bytes, label strings and
         any timestamp that did not change; else the row is decoded the long way."""
-        if known is None:
+        old = None if known is None else known.raw
+        if known is None or old is None or not _same_series(row, old):
             return self._decode_measure(row)
-        old = known.raw
-        if raw[_IDENTITY] != old[_IDENTITY]:
-            return self._decode_measure(row)
-        text = raw[1]
+        text = row.measureValue
         try:
             value = float(text)  # type: ignore[arg-type]
         except (TypeError, ValueError):
@@ -196,22 +185,23 @@ class RowDecoder:
         if scale != 1.0:
             value *= scale
         pool = self._strings.setdefault
-        updated, update, is_up, card_update = raw[2], raw[3], raw[4], raw[5]
-        if updated == old[2] and update == old[3]:
-            updated, update, updated_at = old[2], old[3], known.updated_at
+        updated, update, card_update = row.updatedAt, row.update, row.cardUpdate
+        if updated == old.updatedAt and update == old.update:
+            updated, update, updated_at = old.updatedAt, old.update, known.updated_at
         else:
             stamp = updated if updated is not None else update
             updated_at = self._timestamp(stamp)
             if updated_at is None and stamp is not None:
                 self._on_invalid("measures", values.BAD_TIMESTAMP)
-            updated = None if updated is None else pool(updated, updated)  # type: ignore[arg-type]
-            update = None if update is None else pool(update, update)  # type: ignore[arg-type]
-        if card_update == old[5]:
-            card_update, status_at = old[5], known.card_status_at
+            updated = None if updated is None else pool(updated, updated)
+            update = None if update is None else pool(update, update)
+        if card_update == old.cardUpdate:
+            card_update, status_at = old.cardUpdate, known.card_status_at
         else:
             status_at = self._timestamp(card_update)
             if card_update is not None:
-                card_update = pool(card_update, card_update)  # type: ignore[arg-type]
+                card_update = pool(card_update, card_update)
+        is_up = row.cardIsUp
         measure = Measure(
             known.uid,
             known.card_uid,
@@ -223,12 +213,27 @@ class RowDecoder:
             known.group,
             known.family,
             updated_at,
-            known.card_is_up if is_up == old[4] else parse_bool(is_up),
+            known.card_is_up if is_up == old.cardIsUp else parse_bool(is_up),
             status_at,
             known.series,
             lines.sample(value, text, scale),
             scale,
-            (old[0], text, updated, update, is_up, card_update, *old[_IDENTITY]),
+            TypicalMeasure(
+                old.measureUid,
+                text,
+                updated,
+                update,
+                is_up,
+                card_update,
+                old.cardUid,
+                old.cardFamily,
+                old.locationSite,
+                old.measureName,
+                old.measureGroup,
+                old.measureKey,
+                old.measureSubKey,
+                old.port,
+            ),
         )
         self._series[known.uid] = measure
         return measure
@@ -385,19 +390,31 @@ class RowDecoder:
         )
 
     def _remember(self, row: TypicalMeasure, measure: Measure) -> Measure:
-        """The record with the row it came from, kept as its series' latest. The strings kept
-        are the pooled ones the record holds where they are equal, so few are copies."""
-        raw = msgspec.structs.astuple(row)
+        """The record with the row it came from, kept as its series' latest. The row kept
+        holds the pooled strings (those the record holds where equal), so few are copies."""
         pool = self._strings.setdefault
-        identity = tuple(
-            pool(field, field) if field.__class__ is str else self._pooled_int(field)
-            for field in raw[_IDENTITY]
+
+        def pooled(field: str | None) -> str | None:
+            return None if field is None else pool(field, field)
+
+        kept = TypicalMeasure(
+            measure.uid,
+            row.measureValue,
+            pooled(row.updatedAt),
+            pooled(row.update),
+            row.cardIsUp if not isinstance(row.cardIsUp, str) else pool(row.cardIsUp, row.cardIsUp),
+            pooled(row.cardUpdate),
+            pooled(row.cardUid),
+            pooled(row.cardFamily),
+            pooled(row.locationSite),
+            pooled(row.measureName),
+            pooled(row.measureGroup),
+            self._pooled_int(row.measureKey),  # type: ignore[arg-type]
+            self._pooled_int(row.measureSubKey),  # type: ignore[arg-type]
+            pooled(row.port),
         )
-        uid = measure.uid
-        measure = msgspec.structs.replace(
-            measure, raw=(uid, *self._pooled_changing(raw[_CHANGING]), *identity)
-        )
-        self._series[uid] = measure
+        measure = msgspec.structs.replace(measure, raw=kept)
+        self._series[measure.uid] = measure
         return measure
 
     def _pooled_int(self, value: Scalar) -> Scalar:
@@ -405,18 +422,6 @@ class RowDecoder:
             assert isinstance(value, int)  # for mypy
             return self._ints.setdefault(value, value)
         return value
-
-    def _pooled_changing(self, changing: tuple[Scalar, ...]) -> tuple[Scalar, ...]:
-        # Timestamps repeat across thousands of rows: keep one instance of each.
-        value, updated_at, update, is_up, card_update = changing
-        pool = self._strings.setdefault
-        return (
-            value,
-            pool(updated_at, updated_at) if isinstance(updated_at, str) else updated_at,
-            pool(update, update) if isinstance(update, str) else update,
-            is_up,
-            pool(card_update, card_update) if isinstance(card_update, str) else card_update,
-        )
 
     def _alarm(self, row: RawAlarm | None) -> Alarm | None:
         if row is None:
@@ -482,3 +487,17 @@ def _keys_from_uid(uid: str, key: int | None, subkey: int | None) -> tuple[int |
                 subkey if subkey is not None else tail_subkey,
             )
     return key, subkey
+
+
+def _same_series(row: TypicalMeasure, old: TypicalMeasure) -> bool:
+    """Whether the fields naming the series (and deciding its family and labels) are equal."""
+    return (
+        row.cardUid == old.cardUid
+        and row.measureKey == old.measureKey
+        and row.measureSubKey == old.measureSubKey
+        and row.measureName == old.measureName
+        and row.locationSite == old.locationSite
+        and row.port == old.port
+        and row.measureGroup == old.measureGroup
+        and row.cardFamily == old.cardFamily
+    )

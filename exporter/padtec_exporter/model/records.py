@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import msgspec
 
+from padtec_exporter.model.rows import TypicalMeasure
+
 
 class Card(msgspec.Struct, frozen=True, gc=False):
     uid: str
@@ -46,7 +48,7 @@ class Measure(msgspec.Struct, frozen=True, gc=False):
     # The factor from the NMS's unit to the family's, and the row as the decoder compared it
     # (model/decode.py): a later equal row reuses this record as it is.
     scale: float = 1.0
-    raw: tuple[str | int | float | bool | None, ...] = ()
+    raw: TypicalMeasure | None = None
 
     @property
     def value(self) -> float:
