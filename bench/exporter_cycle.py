@@ -37,6 +37,7 @@ from padtec_exporter.collect import CollectMetrics
 from padtec_exporter.collect.collector import NmsCollector
 from padtec_exporter.collect.data import NmsData
 from padtec_exporter.config import config_from_data
+from padtec_exporter.exporter import tune_interpreter
 from padtec_exporter.expose import ExporterHttp, Renderer
 from padtec_exporter.expose.loop import release
 from padtec_exporter.expose.server import ReadyState
@@ -159,7 +160,7 @@ def wait_truth(port: int) -> dict[str, int]:
 async def run_cycles(
     args: argparse.Namespace, sim_port: int, http_port: int, truth: dict[str, int]
 ) -> None:
-    sys.setswitchinterval(0.0005)  # as run_until_stopped does in the exporter
+    tune_interpreter()  # as run_until_stopped does in the exporter
     config = config_from_data(
         {
             "nms": [

@@ -7,6 +7,7 @@ read the latest bytes. Nothing on the scrape path waits on the NMS.
 
 from __future__ import annotations
 
+import gc
 import logging
 import platform
 import sys
@@ -166,13 +167,24 @@ class Exporter:
         log.info("configuration reloaded", extra={"fields": {"nms": list(wanted)}})
 
 
+def tune_interpreter() -> None:
+    """Interpreter settings of a process that holds half a million records and serves scrapes.
+
+    Renders run in a worker thread: a short GIL switch interval keeps the event loop (and so
+    /metrics) answering within a millisecond while a render holds the interpreter. The
+    collector's young generation runs every 10,000 new containers instead of 700: a sweep
+    keeps tens of thousands of small objects alive for a while (pages, requests), and each
+    early collection would re-examine them (about 75 collections per 500k-series sweep).
+    """
+    sys.setswitchinterval(0.0005)
+    gc.set_threshold(10_000, 10, 10)
+
+
 async def run_until_stopped(
     exporter: Exporter, listen: str | None = None, shutdown_timeout: float = 5.0
 ) -> None:
     """Serve until SIGTERM/SIGINT; SIGHUP reloads the configuration."""
-    # Renders run in a worker thread; a short GIL switch interval keeps the event loop (and so
-    # /metrics) answering within milliseconds while a render holds the interpreter.
-    sys.setswitchinterval(0.0005)
+    tune_interpreter()
     await serve_until_signalled(
         lambda: exporter.start(listen),
         exporter.close,
