@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import pytest_httpx2  # noqa: F401 - registers respx's "httpcore2" mocker, which the client needs
-import respx
+from aioresponses import aioresponses
 
-from tests.nms.helpers import JWT, LOGIN
+from tests.nms.fake_nms import FakeNms
+from tests.nms.helpers import JWT, LOGIN, Harness
 
 
 @pytest.fixture
-def nms() -> Iterator[respx.MockRouter]:
-    """A faked NMS whose login always succeeds with JWT; tests add the other routes.
-
-    respx patches httpcore by default; the client speaks httpx2, whose pool is httpcore2's.
-    """
-    with respx.mock(assert_all_called=False, using="httpcore2") as router:
+def nms() -> Iterator[FakeNms]:
+    """A faked NMS whose login always succeeds with JWT; tests add the other routes."""
+    with aioresponses() as mocked:
+        router = FakeNms(mocked)
         router.post(LOGIN, name="login").respond(200, json={"token": f"Token {JWT}"})
         yield router
+
+
+@pytest.fixture(autouse=True)
+async def close_harness_clients() -> AsyncIterator[None]:
+    yield
+    while Harness.made:
+        await Harness.made.pop().close()

@@ -1,15 +1,15 @@
-"""Shared pieces of the NMS client tests: HTTP is faked with respx, time with Sleeps and Clock."""
+"""Shared pieces of the NMS client tests: HTTP faked in fake_nms.py, time with Sleeps and Clock."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
-import httpx
 from prometheus_client import CollectorRegistry
 
 from padtec_exporter.config import config_from_data
 from padtec_exporter.nms import MalformedReply, NmsClient, NmsMetrics, Page
+from tests.nms.fake_nms import Request
 
 BASE = "http://nms.test:8181/nms-api/v1"
 LOGIN = f"{BASE}/admin/login"
@@ -29,8 +29,8 @@ def rows_page(body: bytes) -> Page[Any]:
     return Page(rows=doc, raw_count=len(doc))
 
 
-def page_number(request: httpx.Request) -> int:
-    return int(request.url.params["page"])
+def page_number(request: Request) -> int:
+    return int(request.url.query["page"])
 
 
 class Clock:
@@ -54,7 +54,11 @@ class Sleeps:
 
 
 class Harness:
-    """A client for NMS 't' with small, test-friendly settings (override any key)."""
+    """A client for NMS 't' with small, test-friendly settings (override any key).
+
+    Every client made is closed after its test (conftest.py), its HTTP session with it."""
+
+    made: ClassVar[list[NmsClient]] = []
 
     def __init__(self, **nms: Any) -> None:
         settings: dict[str, Any] = {
@@ -80,6 +84,7 @@ class Harness:
         self.client = NmsClient(
             self.config, NmsMetrics(self.registry), sleep=self.sleeps, clock=self.clock
         )
+        Harness.made.append(self.client)
 
     def metric(self, name: str, **labels: str) -> float:
         value = self.registry.get_sample_value(name, {"nms": "t", **labels})

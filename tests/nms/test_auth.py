@@ -7,20 +7,18 @@ import json
 import logging
 from pathlib import Path
 
-import httpx
-import httpx2
 import pytest
-import respx
 
 from padtec_exporter.nms import AuthError
+from tests.nms.fake_nms import FakeNms, Request, Response, Route, refused
 from tests.nms.helpers import JWT, PASSWORD, STATE, Harness
 
 
-def authorizations(route: respx.Route) -> list[str]:
+def authorizations(route: Route) -> list[str]:
     return [call.request.headers["Authorization"] for call in route.calls]
 
 
-async def test_logs_in_once_then_sends_the_token_it_got(nms: respx.MockRouter) -> None:
+async def test_logs_in_once_then_sends_the_token_it_got(nms: FakeNms) -> None:
     route = nms.get(STATE).respond(200, json=[])
     h = Harness()
     await h.client.get_json("measures/state")
@@ -39,7 +37,7 @@ async def test_logs_in_once_then_sends_the_token_it_got(nms: respx.MockRouter) -
 
 @pytest.mark.parametrize("configured", ["abc.def", "Token abc.def", "  abc.def\n"])
 async def test_a_configured_token_is_sent_with_exactly_one_prefix(
-    nms: respx.MockRouter, configured: str
+    nms: FakeNms, configured: str
 ) -> None:
     route = nms.get(STATE).respond(200, json=[])
     await Harness(auth={"token": configured}).client.get_json("measures/state")
@@ -47,23 +45,19 @@ async def test_a_configured_token_is_sent_with_exactly_one_prefix(
     assert not nms["login"].called
 
 
-async def test_a_token_from_the_environment(
-    nms: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_token_from_the_environment(nms: FakeNms, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PADTEC_TEST_NMS_TOKEN", "from-env")
     route = nms.get(STATE).respond(200, json=[])
     await Harness(auth={"token_env": "PADTEC_TEST_NMS_TOKEN"}).client.get_json("measures/state")
     assert authorizations(route) == ["Token from-env"]
 
 
-async def test_the_token_file_is_read_again_after_a_401(
-    nms: respx.MockRouter, tmp_path: Path
-) -> None:
+async def test_the_token_file_is_read_again_after_a_401(nms: FakeNms, tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("old\n")
     accepted = "Token old"
     route = nms.get(STATE).mock(
-        side_effect=lambda req: httpx.Response(
+        side_effect=lambda req: Response(
             200 if req.headers["Authorization"] == accepted else 401, json=[]
         )
     )
@@ -79,7 +73,7 @@ async def test_the_token_file_is_read_again_after_a_401(
 
 
 async def test_an_unchanged_token_file_is_refused_after_one_renewal(
-    nms: respx.MockRouter, tmp_path: Path
+    nms: FakeNms, tmp_path: Path
 ) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("stale\n")
@@ -93,7 +87,7 @@ async def test_an_unchanged_token_file_is_refused_after_one_renewal(
 
 
 async def test_a_missing_token_file_is_an_auth_failure_naming_the_file(
-    nms: respx.MockRouter, tmp_path: Path
+    nms: FakeNms, tmp_path: Path
 ) -> None:
     route = nms.get(STATE).respond(200, json=[])
     h = Harness(auth={"token_file": str(tmp_path / "absent")})
@@ -106,19 +100,19 @@ async def test_a_missing_token_file_is_an_auth_failure_naming_the_file(
 
 @pytest.mark.parametrize("refusal", [401, 403])
 async def test_logs_in_again_after_a_refusal_without_spending_a_retry(
-    nms: respx.MockRouter, refusal: int
+    nms: FakeNms, refusal: int
 ) -> None:
     nms["login"].mock(
         side_effect=[
-            httpx.Response(200, json={"token": "Token jwt-1"}),
-            httpx.Response(200, json={"token": "Token jwt-2"}),
+            Response(200, json={"token": "Token jwt-1"}),
+            Response(200, json={"token": "Token jwt-2"}),
         ]
     )
 
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: Request) -> Response:
         if request.headers["Authorization"] == "Token jwt-2":
-            return httpx.Response(200, json=[])
-        return httpx.Response(refusal, json={"detail": "CSRF token missing or incorrect"})
+            return Response(200, json=[])
+        return Response(refusal, json={"detail": "CSRF token missing or incorrect"})
 
     route = nms.get(STATE).mock(side_effect=answer)
     h = Harness(retry={"attempts": 1})  # one attempt: the renewal must not need a retry
@@ -131,7 +125,7 @@ async def test_logs_in_again_after_a_refusal_without_spending_a_retry(
 
 
 async def test_refused_again_after_renewal_is_an_auth_failure_without_secrets(
-    nms: respx.MockRouter, caplog: pytest.LogCaptureFixture
+    nms: FakeNms, caplog: pytest.LogCaptureFixture
 ) -> None:
     nms.get(STATE).respond(401, json={"error": "invalid token"})
     h = Harness()
@@ -159,7 +153,7 @@ async def test_refused_again_after_renewal_is_an_auth_failure_without_secrets(
 
 
 async def test_a_refused_login_is_an_auth_failure_without_the_password(
-    nms: respx.MockRouter, caplog: pytest.LogCaptureFixture
+    nms: FakeNms, caplog: pytest.LogCaptureFixture
 ) -> None:
     nms["login"].respond(401, json={"error": "bad credentials"})
     route = nms.get(STATE).respond(200, json=[])
@@ -174,11 +168,11 @@ async def test_a_refused_login_is_an_auth_failure_without_the_password(
     assert h.metric("padtec_nms_up") == 0.0
 
 
-async def test_an_unreachable_login_is_retried(nms: respx.MockRouter) -> None:
+async def test_an_unreachable_login_is_retried(nms: FakeNms) -> None:
     nms["login"].mock(
         side_effect=[
-            httpx2.ConnectError("refused"),
-            httpx.Response(200, json={"token": "Token jwt-1"}),
+            refused(),
+            Response(200, json={"token": "Token jwt-1"}),
         ]
     )
     nms.get(STATE).respond(200, json=[5])
@@ -188,7 +182,7 @@ async def test_an_unreachable_login_is_retried(nms: respx.MockRouter) -> None:
     assert h.failures("connect", endpoint="admin/login") == 1.0
 
 
-async def test_a_login_reply_without_a_token_is_malformed(nms: respx.MockRouter) -> None:
+async def test_a_login_reply_without_a_token_is_malformed(nms: FakeNms) -> None:
     nms["login"].respond(200, json={"user": "monitor"})
     nms.get(STATE).respond(200, json=[])
     h = Harness(retry={"attempts": 2})
@@ -198,19 +192,19 @@ async def test_a_login_reply_without_a_token_is_malformed(nms: respx.MockRouter)
     assert h.failures("malformed", endpoint="admin/login") == 2.0
 
 
-async def test_concurrent_refusals_renew_once(nms: respx.MockRouter) -> None:
+async def test_concurrent_refusals_renew_once(nms: FakeNms) -> None:
     nms["login"].mock(
         side_effect=[
-            httpx.Response(200, json={"token": "Token jwt-1"}),
-            httpx.Response(200, json={"token": "Token jwt-2"}),
-            httpx.Response(200, json={"token": "Token jwt-3"}),
+            Response(200, json={"token": "Token jwt-1"}),
+            Response(200, json={"token": "Token jwt-2"}),
+            Response(200, json={"token": "Token jwt-3"}),
         ]
     )
 
-    async def answer(request: httpx.Request) -> httpx.Response:
+    async def answer(request: Request) -> Response:
         await asyncio.sleep(0.01)  # keep the four requests in flight together
         refused = request.headers["Authorization"] == "Token jwt-1"
-        return httpx.Response(401 if refused else 200, json=[])
+        return Response(401 if refused else 200, json=[])
 
     route = nms.get(STATE).mock(side_effect=answer)
     h = Harness(max_concurrency=4)
@@ -222,17 +216,17 @@ async def test_concurrent_refusals_renew_once(nms: respx.MockRouter) -> None:
 
 
 async def test_login_failure_during_renewal_does_not_leave_a_dead_token(
-    nms: respx.MockRouter,
+    nms: FakeNms,
 ) -> None:
     nms["login"].mock(
         side_effect=[
-            httpx.Response(200, json={"token": "Token jwt-1"}),
-            httpx.Response(503),
-            httpx.Response(200, json={"token": "Token jwt-2"}),
+            Response(200, json={"token": "Token jwt-1"}),
+            Response(503),
+            Response(200, json={"token": "Token jwt-2"}),
         ]
     )
     route = nms.get(STATE).mock(
-        side_effect=lambda req: httpx.Response(
+        side_effect=lambda req: Response(
             200 if req.headers["Authorization"] == "Token jwt-2" else 401, json=[1]
         )
     )

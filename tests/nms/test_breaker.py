@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
-import respx
 
 from padtec_exporter.nms import BreakerOpenError, RequestFailed
 from padtec_exporter.nms.errors import ServerError
+from tests.nms.fake_nms import FakeNms, Request, Response
 from tests.nms.helpers import STATE, Harness
 
 
@@ -21,7 +20,7 @@ async def fail_twice(h: Harness) -> None:
 
 
 async def test_opens_after_consecutive_failures_and_refuses_without_http(
-    nms: respx.MockRouter,
+    nms: FakeNms,
 ) -> None:
     route = nms.get(STATE).respond(500)
     h = Harness()
@@ -39,7 +38,7 @@ async def test_opens_after_consecutive_failures_and_refuses_without_http(
     assert h.metric("padtec_nms_up") == 0.0
 
 
-async def test_a_success_in_between_resets_the_count(nms: respx.MockRouter) -> None:
+async def test_a_success_in_between_resets_the_count(nms: FakeNms) -> None:
     route = nms.get(STATE).respond(500)
     h = Harness()
     with pytest.raises(ServerError):
@@ -52,7 +51,7 @@ async def test_a_success_in_between_resets_the_count(nms: respx.MockRouter) -> N
     assert h.metric("padtec_circuit_breaker_open") == 0.0
 
 
-async def test_errors_of_an_answering_nms_do_not_open_it(nms: respx.MockRouter) -> None:
+async def test_errors_of_an_answering_nms_do_not_open_it(nms: FakeNms) -> None:
     nms.get(STATE).respond(404)
     h = Harness()
     for _ in range(3):
@@ -61,7 +60,7 @@ async def test_errors_of_an_answering_nms_do_not_open_it(nms: respx.MockRouter) 
     assert h.metric("padtec_circuit_breaker_open") == 0.0
 
 
-async def test_half_open_probe_failure_reopens_and_success_closes(nms: respx.MockRouter) -> None:
+async def test_half_open_probe_failure_reopens_and_success_closes(nms: FakeNms) -> None:
     route = nms.get(STATE).respond(500)
     h = Harness(retry={"attempts": 1})
     await fail_twice(h)
@@ -84,16 +83,16 @@ async def test_half_open_probe_failure_reopens_and_success_closes(nms: respx.Moc
     assert await h.client.get_json("measures/state") == [3]  # closed: requests flow again
 
 
-async def test_half_open_lets_exactly_one_probe_through(nms: respx.MockRouter) -> None:
+async def test_half_open_lets_exactly_one_probe_through(nms: FakeNms) -> None:
     route = nms.get(STATE).respond(500)
     h = Harness(retry={"attempts": 1}, max_concurrency=4)
     await fail_twice(h)
     h.clock.now += 31
     release = asyncio.Event()
 
-    async def slow_success(_request: httpx.Request) -> httpx.Response:
+    async def slow_success(_request: Request) -> Response:
         await release.wait()
-        return httpx.Response(200, json=[])
+        return Response(200, json=[])
 
     route.mock(side_effect=slow_success)
     calls = route.call_count
@@ -108,13 +107,13 @@ async def test_half_open_lets_exactly_one_probe_through(nms: respx.MockRouter) -
     assert h.metric("padtec_circuit_breaker_open") == 0.0
 
 
-async def test_a_cancelled_probe_does_not_wedge_the_breaker(nms: respx.MockRouter) -> None:
+async def test_a_cancelled_probe_does_not_wedge_the_breaker(nms: FakeNms) -> None:
     route = nms.get(STATE).respond(500)
     h = Harness(retry={"attempts": 1})
     await fail_twice(h)
     h.clock.now += 31
 
-    async def hang(_request: httpx.Request) -> httpx.Response:
+    async def hang(_request: Request) -> Response:
         await asyncio.Event().wait()
         raise AssertionError("never answered")
 

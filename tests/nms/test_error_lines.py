@@ -12,6 +12,7 @@ import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 import trustme
 from aiohttp import web
@@ -19,7 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from padtec_exporter.config import config_from_data
 from padtec_exporter.nms import AuthError, NmsClient, NmsError, NmsMetrics, RequestFailed
-from padtec_exporter.nms.errors import TransportFailure
+from padtec_exporter.nms.errors import TransportFailure, transport_failure
 from padtec_exporter.simulate import SimulatorConfig, SimulatorHandle, start_simulator
 from tests.nms.helpers import Sleeps, rows_page
 from tests.support.processes import free_port
@@ -163,3 +164,13 @@ async def test_an_html_page_instead_of_json_points_at_base_url(simulator: Simula
     line = str(caught.value)
     assert line.startswith(f"GET {simulator.url}/v1/measures/state?")
     assert "an HTML page, not JSON" in line and "point base_url at the Smart API" in line
+
+
+def test_a_connect_timeout_names_the_connect_setting() -> None:
+    # No route here times a connection out (loopback only): aiohttp's exception, as raised.
+    timeout = aiohttp.ConnectionTimeoutError("Connection timeout to host http://10.0.0.9:8181")
+    line = str(
+        transport_failure("GET", "http://10.0.0.9:8181/nms-api/v1/x", timeout, timed_out=True)
+    )
+    assert "timeout: no TCP connection to 10.0.0.9:8181 within connect_timeout_seconds" in line
+    assert "a firewall drops the packets or the host is down" in line

@@ -5,15 +5,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-import httpx
-import httpx2
 import pytest
-import respx
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from padtec_exporter.config import config_from_data
 from padtec_exporter.nms import BreakerOpenError, NmsClient, NmsError, NmsMetrics
+from tests.nms.fake_nms import FakeNms, Response, read_timeout
 from tests.nms.helpers import BASE, STATE, Harness, rows_page
 
 FAMILIES = {
@@ -26,22 +24,22 @@ FAMILIES = {
 }
 
 
-async def busy_history(nms: respx.MockRouter) -> Harness:
+async def busy_history(nms: FakeNms) -> Harness:
     """A client that saw success, 5xx, 429, timeouts, a renewal and an open breaker."""
     nms["login"].mock(
         side_effect=[
-            httpx.Response(200, json={"token": "Token a"}),
-            httpx.Response(200, json={"token": "Token b"}),
+            Response(200, json={"token": "Token a"}),
+            Response(200, json={"token": "Token b"}),
         ]
     )
     nms.get(STATE).mock(
         side_effect=[
-            httpx.Response(401),
-            httpx.Response(200, json=[1]),
-            httpx.Response(200, json=[]),  # page 1: the short first page was the end
-            httpx.Response(429, headers={"Retry-After": "1"}),
-            httpx2.ReadTimeout("slow"),
-            httpx.Response(200, json=[]),
+            Response(401),
+            Response(200, json=[1]),
+            Response(200, json=[]),  # page 1: the short first page was the end
+            Response(429, headers={"Retry-After": "1"}),
+            read_timeout(),
+            Response(200, json=[]),
         ]
     )
     nms.get(f"{BASE}/alarm/count").respond(500)
@@ -54,7 +52,7 @@ async def busy_history(nms: respx.MockRouter) -> Harness:
     return h
 
 
-async def test_promtool_accepts_the_client_metrics(nms: respx.MockRouter) -> None:
+async def test_promtool_accepts_the_client_metrics(nms: FakeNms) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool not installed")
@@ -65,7 +63,7 @@ async def test_promtool_accepts_the_client_metrics(nms: respx.MockRouter) -> Non
     assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
 
 
-async def test_families_types_and_labels(nms: respx.MockRouter) -> None:
+async def test_families_types_and_labels(nms: FakeNms) -> None:
     h = await busy_history(nms)
     text = generate_latest(h.registry).decode()
     families = {f.name: f for f in text_string_to_metric_families(text)}
@@ -102,7 +100,7 @@ def test_series_that_exist_before_the_first_request() -> None:
     assert h.registry.get_sample_value("padtec_nms_up", {"nms": "t"}) is None
 
 
-async def test_two_clients_share_one_metrics_object(nms: respx.MockRouter) -> None:
+async def test_two_clients_share_one_metrics_object(nms: FakeNms) -> None:
     config = config_from_data(
         {
             "nms": [
@@ -130,7 +128,7 @@ async def _no_wait(_seconds: float) -> None:
     return None
 
 
-async def test_breaker_refusals_are_counted_per_endpoint(nms: respx.MockRouter) -> None:
+async def test_breaker_refusals_are_counted_per_endpoint(nms: FakeNms) -> None:
     nms.get(STATE).respond(500)
     h = Harness(retry={"attempts": 1})
     for _ in range(2):

@@ -6,26 +6,24 @@ import logging
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import httpx
-import httpx2
 import pytest
-import respx
 
 from padtec_exporter.nms import NmsError, RequestFailed
 from padtec_exporter.nms.errors import RateLimited, ServerError
 from padtec_exporter.nms.retry import RATE_LIMITED_ATTEMPTS_FACTOR, parse_retry_after
+from tests.nms.fake_nms import FakeNms, Response, read_timeout, refused
 from tests.nms.helpers import BASE, STATE, Harness
 
 
 async def test_5xx_is_retried_with_exponential_backoff_and_bounded_jitter(
-    nms: respx.MockRouter,
+    nms: FakeNms,
 ) -> None:
     nms.get(STATE).mock(
         side_effect=[
-            httpx.Response(500),
-            httpx.Response(502),
-            httpx.Response(503),
-            httpx.Response(200, json=[1]),
+            Response(500),
+            Response(502),
+            Response(503),
+            Response(200, json=[1]),
         ]
     )
     h = Harness(retry={"attempts": 4, "initial_backoff_seconds": 0.5, "jitter_seconds": 0.1})
@@ -39,7 +37,7 @@ async def test_5xx_is_retried_with_exponential_backoff_and_bounded_jitter(
     assert h.metric("padtec_nms_up") == 1.0
 
 
-async def test_backoff_is_capped(nms: respx.MockRouter) -> None:
+async def test_backoff_is_capped(nms: FakeNms) -> None:
     nms.get(STATE).respond(500)
     h = Harness(
         retry={
@@ -55,7 +53,7 @@ async def test_backoff_is_capped(nms: respx.MockRouter) -> None:
 
 
 async def test_retries_end_in_request_failed_with_one_log_line(
-    nms: respx.MockRouter, caplog: pytest.LogCaptureFixture
+    nms: FakeNms, caplog: pytest.LogCaptureFixture
 ) -> None:
     route = nms.get(STATE).respond(500)
     h = Harness(breaker={"failure_threshold": 10})
@@ -72,12 +70,12 @@ async def test_retries_end_in_request_failed_with_one_log_line(
     assert lines[0].fields["reason"] == "http_5xx"  # type: ignore[attr-defined]
 
 
-async def test_timeouts_and_connection_errors_are_retried(nms: respx.MockRouter) -> None:
+async def test_timeouts_and_connection_errors_are_retried(nms: FakeNms) -> None:
     nms.get(STATE).mock(
         side_effect=[
-            httpx2.ReadTimeout("slow"),
-            httpx2.ConnectError("refused"),
-            httpx.Response(200, json=[]),
+            read_timeout(),
+            refused(),
+            Response(200, json=[]),
         ]
     )
     h = Harness()
@@ -90,7 +88,7 @@ async def test_timeouts_and_connection_errors_are_retried(nms: respx.MockRouter)
 
 
 @pytest.mark.parametrize("status", [400, 404, 405, 422])
-async def test_other_4xx_are_not_retried(nms: respx.MockRouter, status: int) -> None:
+async def test_other_4xx_are_not_retried(nms: FakeNms, status: int) -> None:
     route = nms.get(STATE).respond(status)
     h = Harness()
     with pytest.raises(RequestFailed, match=str(status)):
@@ -100,7 +98,7 @@ async def test_other_4xx_are_not_retried(nms: respx.MockRouter, status: int) -> 
     assert h.metric("padtec_circuit_breaker_open") == 0.0
 
 
-async def test_redirects_are_not_followed(nms: respx.MockRouter) -> None:
+async def test_redirects_are_not_followed(nms: FakeNms) -> None:
     nms.get(STATE).respond(302, headers={"Location": "http://elsewhere.test/login"})
     elsewhere = nms.get("http://elsewhere.test/login").respond(200, json=[])
     h = Harness()
@@ -111,16 +109,16 @@ async def test_redirects_are_not_followed(nms: respx.MockRouter) -> None:
 
 
 async def test_retry_after_in_seconds_or_as_a_date_is_honoured_and_capped(
-    nms: respx.MockRouter,
+    nms: FakeNms,
 ) -> None:
     in_5s = format_datetime(datetime.now(UTC) + timedelta(seconds=5), usegmt=True)
     nms.get(STATE).mock(
         side_effect=[
-            httpx.Response(429, headers={"Retry-After": "2"}),
-            httpx.Response(429, headers={"Retry-After": in_5s}),
-            httpx.Response(429, headers={"Retry-After": "3600"}),
-            httpx.Response(429),  # no Retry-After: the ordinary backoff (4th try: 0.5 * 2**3)
-            httpx.Response(200, json=[]),
+            Response(429, headers={"Retry-After": "2"}),
+            Response(429, headers={"Retry-After": in_5s}),
+            Response(429, headers={"Retry-After": "3600"}),
+            Response(429),  # no Retry-After: the ordinary backoff (4th try: 0.5 * 2**3)
+            Response(200, json=[]),
         ]
     )
     h = Harness()
@@ -132,19 +130,19 @@ async def test_retry_after_in_seconds_or_as_a_date_is_honoured_and_capped(
     assert h.failures("http_429") == 4.0
 
 
-async def test_a_503_retry_after_is_honoured_too(nms: respx.MockRouter) -> None:
+async def test_a_503_retry_after_is_honoured_too(nms: FakeNms) -> None:
     h = Harness()
     nms.get(STATE).mock(
         side_effect=[
-            httpx.Response(503, headers={"Retry-After": "7"}),
-            httpx.Response(200, json=[]),
+            Response(503, headers={"Retry-After": "7"}),
+            Response(200, json=[]),
         ]
     )
     await h.client.get_json("measures/state")
     assert h.sleeps.waits == [7.0]
 
 
-async def test_persistent_rate_limiting_finally_fails(nms: respx.MockRouter) -> None:
+async def test_persistent_rate_limiting_finally_fails(nms: FakeNms) -> None:
     route = nms.get(STATE).respond(429, headers={"Retry-After": "1"})
     h = Harness()
     with pytest.raises(RateLimited):
@@ -154,14 +152,12 @@ async def test_persistent_rate_limiting_finally_fails(nms: respx.MockRouter) -> 
     assert h.sleeps.waits == [1.0] * (route.call_count - 1)
 
 
-async def test_a_retried_request_is_sent_again_unchanged(nms: respx.MockRouter) -> None:
-    route = nms.get(f"{BASE}/alarm/state").mock(
-        side_effect=[httpx.Response(500), httpx.Response(200, json=[])]
-    )
+async def test_a_retried_request_is_sent_again_unchanged(nms: FakeNms) -> None:
+    route = nms.get(f"{BASE}/alarm/state").mock(side_effect=[Response(500), Response(200, json=[])])
     await Harness().client.get_json("alarm/state", {"alarmIsActive": "true"})
     first, second = (call.request for call in route.calls)
     assert first.url == second.url
-    assert second.url.params["alarmIsActive"] == "true"
+    assert second.url.query["alarmIsActive"] == "true"
 
 
 def test_parse_retry_after() -> None:

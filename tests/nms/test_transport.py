@@ -1,4 +1,4 @@
-"""TLS verification and timeouts, against a real HTTP server on 127.0.0.1 (no respx)."""
+"""TLS verification and timeouts, against a real HTTP server on 127.0.0.1 (nothing faked)."""
 
 from __future__ import annotations
 

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import logging
 
-import httpx
-import httpx2
 import pytest
-import respx
 
+from tests.nms.fake_nms import FakeNms, Response, read_timeout, refused
 from tests.nms.helpers import STATE, Harness, rows_page
 
 
 async def test_the_first_timed_out_attempt_sets_nms_up_0_and_logs_one_line(
-    nms: respx.MockRouter, caplog: pytest.LogCaptureFixture
+    nms: FakeNms, caplog: pytest.LogCaptureFixture
 ) -> None:
     nms.get(STATE).mock(
         side_effect=[
-            httpx.Response(200, json=[1, 2]),
-            httpx.Response(200, json=[]),
-            httpx2.ReadTimeout("hung"),
-            httpx2.ConnectError("refused"),
-            httpx.Response(200, json=[]),
+            Response(200, json=[1, 2]),
+            Response(200, json=[]),
+            read_timeout(),
+            refused(),
+            Response(200, json=[]),
         ]
     )
     caplog.set_level(logging.INFO, logger="padtec_exporter.nms.client")

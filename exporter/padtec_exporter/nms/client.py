@@ -14,10 +14,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
+from urllib.parse import urlencode
 
-import httpx2
+import aiohttp
 import msgspec
+from aiohttp import hdrs
+from aiohttp.helpers import get_env_proxy_for_url
+from aiohttp.http_exceptions import ContentEncodingError
+from multidict import CIMultiDictProxy
 from tenacity import RetryCallState
+from yarl import URL
 
 from padtec_exporter.config import NmsConfig
 from padtec_exporter.configfile import ConfigError
@@ -33,6 +39,7 @@ from padtec_exporter.nms.errors import (
     ResponseTooLarge,
     TokenUnavailable,
     TransportFailure,
+    client_rebuilt,
     login_failure,
     malformed_reply,
     status_failure,
@@ -41,7 +48,7 @@ from padtec_exporter.nms.errors import (
 )
 from padtec_exporter.nms.metrics import NmsMetrics
 from padtec_exporter.nms.paging import Decoder, FetchedPage, Sweep, fetch_pages
-from padtec_exporter.nms.retry import RetryPolicy, parse_retry_after
+from padtec_exporter.nms.retry import RetryPolicy, is_retryable, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +58,10 @@ LOGIN_ENDPOINT = "admin/login"
 REFUSED = (401, 403)  # a 403 was seen for CSRF: any 403 is treated as a refused token
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reply:
     status: int
-    headers: httpx2.Headers
+    headers: CIMultiDictProxy[str]  # case-insensitive
     body: bytes
     method: str = "GET"
     url: str = ""  # the URL tried, named by every error line (errors.py words them)
@@ -74,7 +81,6 @@ class NmsClient:
         config: NmsConfig,
         metrics: NmsMetrics,
         *,
-        transport: httpx2.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -83,8 +89,12 @@ class NmsClient:
         self._record = metrics.recorder(config.name)
         self._sleep = sleep
         self._base = _api_base(config)
-        self._transport = transport
-        self._http = self._new_http()
+        self._ssl = _tls_verification(config)  # a bad ca_file is a config error, at once
+        # Created on first use: an aiohttp session belongs to the running event loop.
+        self._http: aiohttp.ClientSession | None = None
+        # Exchanges in flight (each its own task, see _exchange), and those reset() dropped.
+        self._exchanges: set[asyncio.Task[Reply]] = set()
+        self._dropped: set[asyncio.Task[Reply]] = set()
         # The page size in use: the configured one until the NMS shows a smaller cap.
         self._page_size = config.page_size
         # The most rows the NMS served in one page: a short first page at or below it is the
@@ -109,31 +119,60 @@ class NmsClient:
         await self.close()
 
     async def close(self) -> None:
-        await self._http.aclose()
+        await self._drop_http(rebuilding=False)
 
-    def _new_http(self) -> httpx2.AsyncClient:
+    def _session(self) -> aiohttp.ClientSession:
+        http = self._http
+        if http is None:
+            http = self._http = self._new_http()
+        return http
+
+    def _new_http(self) -> aiohttp.ClientSession:
         config = self._config
-        return httpx2.AsyncClient(
-            timeout=httpx2.Timeout(
-                config.read_timeout_seconds, connect=config.connect_timeout_seconds
+        limit = config.max_concurrency
+        # httpx honoured HTTP(S)_PROXY / NO_PROXY; aiohttp's trust_env would look them up
+        # (and ~/.netrc) in a thread on every request: looked up once per session instead.
+        try:
+            proxy, proxy_auth = get_env_proxy_for_url(URL(self._base))
+        except LookupError:
+            proxy, proxy_auth = None, None
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit, ssl=self._ssl),
+            timeout=aiohttp.ClientTimeout(
+                total=None,  # a page may take long as long as bytes keep coming
+                # DNS, TCP and TLS; a pooled connection is never waited for (the slots).
+                connect=config.connect_timeout_seconds,
+                sock_connect=config.connect_timeout_seconds,
+                # No byte for this long, as httpx's read timeout (reset by every byte).
+                sock_read=config.read_timeout_seconds,
             ),
-            verify=_tls_verification(config),
-            transport=self._transport,
-            follow_redirects=False,
-            limits=httpx2.Limits(
-                max_connections=config.max_concurrency,
-                max_keepalive_connections=config.max_concurrency,
-            ),
+            proxy=proxy,
+            proxy_auth=proxy_auth,
+            cookie_jar=aiohttp.CookieJar(unsafe=True),  # as httpx: cookies of IP hosts too
         )
 
     async def reset(self) -> None:
         """A fresh HTTP client (new pool, new connections): the safety net after a stalled
         run. Requests still in flight on the old one fail and are retried on the new one."""
-        old, self._http = self._http, self._new_http()
+        await self._drop_http(rebuilding=True)
+        log.warning("nms http client rebuilt", extra={"fields": {"nms": self._name}})
+
+    async def _drop_http(self, *, rebuilding: bool) -> None:
+        """Close the session and end the exchanges in flight on it (aiohttp would leave a body
+        read waiting forever, its read timeout dropped, when the session closes under it).
+        Rebuilding, they fail as retryable transport failures; closing, they are cancelled."""
+        old, self._http = self._http, None
+        in_flight = list(self._exchanges)
+        if rebuilding:
+            self._dropped.update(in_flight)
+        for task in in_flight:
+            task.cancel()
         with contextlib.suppress(Exception):  # a wedged pool must not wedge the reset too
             async with asyncio.timeout(5.0):
-                await old.aclose()
-        log.warning("nms http client rebuilt", extra={"fields": {"nms": self._name}})
+                if in_flight:
+                    await asyncio.wait(in_flight)
+                if old is not None:
+                    await old.close()
 
     @property
     def page_size(self) -> int:
@@ -171,7 +210,7 @@ class NmsClient:
         sweep = await self._sweep(endpoint, params, decode, size)
         if sweep.pages == 1 and self._served_up_to < sweep.raw_rows < size:
             beyond = await self._request(
-                endpoint, {**params, "page": "1", "size": str(size)}, decode
+                endpoint, self._page_url(endpoint, params, 1, size), decode
             )
             if beyond.raw_count > 0 and sweep.raw_rows < self._page_size:
                 # Views paged at once may all see the cap; the first to see it says so.
@@ -198,9 +237,10 @@ class NmsClient:
         def parse(body: bytes) -> FetchedPage[T]:
             return FetchedPage(decode(body), body)
 
+        head = self._page_url(endpoint, params, None, size)  # filters encoded once per view
+
         async def fetch(number: int) -> FetchedPage[T]:
-            query = {**params, "page": str(number), "size": str(size)}
-            return await self._request(endpoint, query, parse)
+            return await self._request(endpoint, f"{head}&page={number}", parse)
 
         try:
             sweep = await fetch_pages(
@@ -223,12 +263,11 @@ class NmsClient:
 
     async def get_json(self, endpoint: str, params: Mapping[str, str] | None = None) -> Any:
         """One request, its body decoded as JSON (e.g. the bare integer of ``*/count``)."""
-        return await self._request(endpoint, dict(params or {}), _decode_json)
+        return await self._request(endpoint, self._query_url(endpoint, params), _decode_json)
 
     # -- one logical request: breaker, attempts, outcome -----------------------------------
-    async def _request(
-        self, endpoint: str, params: Mapping[str, str], parse: Callable[[bytes], R]
-    ) -> R:
+    async def _request(self, endpoint: str, url: str, parse: Callable[[bytes], R]) -> R:
+        """``url``: the request's whole URL, query included (built once, sent as is)."""
         try:
             probe = self._breaker.admit()
         except BreakerOpenError as exc:
@@ -238,7 +277,7 @@ class NmsClient:
         state = _RequestState()
         answered: bool | None = None  # did the NMS answer? None: no verdict (cancelled, a bug)
         try:
-            result = await self._with_retries(endpoint, params, parse, state)
+            result = await self._with_retries(endpoint, url, parse, state)
             answered = True
         except NmsError as exc:
             # Retryable errors mean unreachable or unwell; the others (auth, 4xx, too large)
@@ -260,19 +299,30 @@ class NmsClient:
             self._breaker.failed(probe)
 
     async def _with_retries(
-        self,
-        endpoint: str,
-        params: Mapping[str, str],
-        parse: Callable[[bytes], R],
-        state: _RequestState,
+        self, endpoint: str, url: str, parse: Callable[[bytes], R], state: _RequestState
     ) -> R:
+        # The first attempt runs outside tenacity: its loop costs more CPU than a page's HTTP
+        # exchange and leaves cyclic garbage behind (measured: bench/nms_clients.py). Once it
+        # failed retryably, tenacity takes over from that outcome: the same attempts, waits
+        # and log lines as if it had run the first attempt itself.
+        state.attempts += 1
+        try:
+            return await self._attempt(endpoint, url, parse, state)
+        except NmsError as exc:
+            if not is_retryable(exc):
+                raise
+            first: NmsError | None = exc
+
         def log_retry(retry_state: RetryCallState) -> None:
             _log_retry(self._name, endpoint, retry_state)
 
         async for attempt in self._retry.retrying(self._sleep, before_sleep=log_retry):
             with attempt:
+                if first is not None:
+                    error, first = first, None
+                    raise error  # tenacity's attempt 1: the outcome above
                 state.attempts += 1
-                return await self._attempt(endpoint, params, parse, state)
+                return await self._attempt(endpoint, url, parse, state)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _failed(self, endpoint: str, error: NmsError, attempts: int | None) -> None:
@@ -290,20 +340,16 @@ class NmsClient:
 
     # -- one attempt: token, exchange, renewal, status -------------------------------------
     async def _attempt(
-        self,
-        endpoint: str,
-        params: Mapping[str, str],
-        parse: Callable[[bytes], R],
-        state: _RequestState,
+        self, endpoint: str, url: str, parse: Callable[[bytes], R], state: _RequestState
     ) -> R:
         token = await self._token(endpoint, self._tokens.current())
-        reply = await self._get(endpoint, params, token)
+        reply = await self._get(endpoint, url, token)
         if reply.status in REFUSED:
             if state.renewed:
                 self._refused(endpoint, reply, "again")
             token = await self._token(endpoint, self._tokens.renew(token))
             state.renewed = True  # renewal is not a retry: no backoff, no attempt spent
-            reply = await self._get(endpoint, params, token)
+            reply = await self._get(endpoint, url, token)
             if reply.status in REFUSED:
                 self._refused(endpoint, reply, "after renewing it")
         self._check_status(endpoint, reply)
@@ -342,16 +388,18 @@ class NmsClient:
         self._record.failure(endpoint, error.reason)
         raise error
 
-    async def _get(self, endpoint: str, params: Mapping[str, str], token: Token) -> Reply:
-        request = self._http.build_request(
-            "GET", self._url(endpoint), params=params, headers={"Authorization": token.header}
-        )
-        return await self._exchange(endpoint, request)
+    async def _get(self, endpoint: str, url: str, token: Token) -> Reply:
+        return await self._exchange(endpoint, "GET", url, {"Authorization": token.header})
 
     async def _login(self, username: str, password: str, client_id: str) -> str:
         body = {"username": username, "password": password, "clientId": client_id}
-        request = self._http.build_request("POST", self._url(LOGIN_ENDPOINT), json=body)
-        reply = await self._exchange(LOGIN_ENDPOINT, request)
+        reply = await self._exchange(
+            LOGIN_ENDPOINT,
+            "POST",
+            self._url(LOGIN_ENDPOINT),
+            {"Content-Type": "application/json"},
+            msgspec.json.encode(body),
+        )
         if 400 <= reply.status < 500 and reply.status != 429:
             # A 404 means a wrong base URL or prefix (reason http_4xx), not a wrong password.
             refused = login_failure(reply.url, reply.status, reply.body, secrets=(password,))
@@ -366,56 +414,79 @@ class NmsClient:
         return token
 
     # -- one HTTP exchange -----------------------------------------------------------------
-    async def _exchange(self, endpoint: str, request: httpx2.Request) -> Reply:
+    async def _exchange(
+        self,
+        endpoint: str,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        data: bytes | None = None,
+    ) -> Reply:
         """Send under the concurrency limit and read the body up to the size cap; every
         exchange is counted with its status code (``error`` when none) and its duration.
 
         Once sent, an exchange is never cancelled half-way: it runs in its own task, which a
         cancelled caller (a speculative page past the end) leaves to finish within the client's
-        timeouts. httpcore2 (like httpcore 1.0.9) shields its stream close with anyio only, so a
-        native asyncio cancellation landing in httpx2's close of a fully read body skips the
-        pool's bookkeeping and leaves the request in the pool for good (seen: one entry per
-        ~25 requests with page_size 10 against an HTTP/1.0 server).
+        timeouts, so its connection goes back to the pool whole instead of being torn down,
+        and no HTTP library's cancellation path is trusted with the pool's bookkeeping
+        (httpcore 1.0.9 and httpcore2 both lost pool slots there).
         """
         await self._slots.acquire()  # cancelled while waiting: nothing was sent
-        task = asyncio.ensure_future(self._exchange_holding_slot(endpoint, request))
-        task.add_done_callback(_retrieve)
+        task = asyncio.ensure_future(
+            self._exchange_holding_slot(endpoint, method, url, headers, data)
+        )
+        self._exchanges.add(task)
+        task.add_done_callback(self._exchange_done)
         return await asyncio.shield(task)
 
-    async def _exchange_holding_slot(self, endpoint: str, request: httpx2.Request) -> Reply:
+    def _exchange_done(self, task: asyncio.Task[Reply]) -> None:
+        self._exchanges.discard(task)
+        self._dropped.discard(task)
+        if not task.cancelled():
+            task.exception()  # a cancelled caller's outcome is nobody's, and not an error
+
+    async def _exchange_holding_slot(
+        self, endpoint: str, method: str, url: str, headers: dict[str, str], data: bytes | None
+    ) -> Reply:
         try:
-            return await self._exchange_now(endpoint, request)
+            return await self._exchange_now(endpoint, method, url, headers, data)
+        except asyncio.CancelledError:
+            if asyncio.current_task() not in self._dropped:
+                raise
+            raise self._transport_failure(endpoint, client_rebuilt(method, url)) from None
         finally:
             self._slots.release()
 
-    async def _exchange_now(self, endpoint: str, request: httpx2.Request) -> Reply:
+    async def _exchange_now(
+        self, endpoint: str, method: str, url: str, headers: dict[str, str], data: bytes | None
+    ) -> Reply:
         started = time.perf_counter()
         code = "error"
         try:
-            response = await self._http.send(request, stream=True)
-            code = str(response.status_code)
-            self._answered(response.headers.get("date"))
-            try:
+            async with self._session().request(
+                method, URL(url, encoded=True), headers=headers, data=data, allow_redirects=False
+            ) as response:
+                status = response.status
+                code = str(status)
+                self._answered(response.headers.get(hdrs.DATE))
                 body = await self._read_capped(endpoint, response)
-            finally:
-                await response.aclose()
-            return Reply(
-                response.status_code, response.headers, body, request.method, str(request.url)
-            )
-        except httpx2.TimeoutException as exc:
-            raise self._transport_failure(endpoint, request, exc, timed_out=True) from None
-        except httpx2.DecodingError:
-            self._record.failure(endpoint, MalformedReply.reason)
-            raise MalformedReply(f"{endpoint}: the body's encoding is broken") from None
-        except httpx2.RequestError as exc:
-            raise self._transport_failure(endpoint, request, exc, timed_out=False) from None
+            return Reply(status, response.headers, body, method, url)
+        except (aiohttp.ServerTimeoutError, TimeoutError) as exc:  # connect, or no byte read
+            failure = transport_failure(method, url, exc, timed_out=True)
+            raise self._transport_failure(endpoint, failure) from None
+        except aiohttp.ClientPayloadError as exc:
+            if isinstance(exc.__cause__ or exc.__context__, ContentEncodingError):
+                self._record.failure(endpoint, MalformedReply.reason)
+                raise MalformedReply(f"{endpoint}: the body's encoding is broken") from None
+            failure = transport_failure(method, url, exc, timed_out=False)
+            raise self._transport_failure(endpoint, failure) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            failure = transport_failure(method, url, exc, timed_out=False)
+            raise self._transport_failure(endpoint, failure) from None
         finally:
             self._record.attempt(endpoint, code, time.perf_counter() - started)
 
-    def _transport_failure(
-        self, endpoint: str, request: httpx2.Request, exc: httpx2.RequestError, *, timed_out: bool
-    ) -> TransportFailure:
-        error = transport_failure(request.method, str(request.url), exc, timed_out=timed_out)
+    def _transport_failure(self, endpoint: str, error: TransportFailure) -> TransportFailure:
         self._record.failure(endpoint, error.reason)
         self._unreachable(endpoint, error)
         return error
@@ -446,32 +517,43 @@ class NmsClient:
                 },
             )
 
-    async def _read_capped(self, endpoint: str, response: httpx2.Response) -> bytes:
+    async def _read_capped(self, endpoint: str, response: aiohttp.ClientResponse) -> bytes:
         """The body, refused as soon as it exceeds ``max_response_bytes`` (never buffered)."""
         limit = self._config.max_response_bytes
-        declared = response.headers.get("content-length", "")
-        size = int(declared) if declared.isdigit() else 0
+        declared = response.content_length
+        if declared is not None and declared > limit:
+            self._too_large(endpoint, limit)
+        if declared is not None and hdrs.CONTENT_ENCODING not in response.headers:
+            return await response.read()  # the parser stops at Content-Length: read whole
+        # Chunked, till-close or compressed (inflated in bounded steps): counted as it comes.
+        size = 0
         chunks: list[bytes] = []
-        if size <= limit:
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    break
-                chunks.append(chunk)
-        if size > limit:
-            self._record.failure(endpoint, ResponseTooLarge.reason)
-            raise ResponseTooLarge(f"{endpoint}: reply larger than {limit} bytes")
+        async for chunk in response.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                self._too_large(endpoint, limit)
+            chunks.append(chunk)
         return b"".join(chunks)
+
+    def _too_large(self, endpoint: str, limit: int) -> NoReturn:
+        self._record.failure(endpoint, ResponseTooLarge.reason)
+        raise ResponseTooLarge(f"{endpoint}: reply larger than {limit} bytes")
 
     def _url(self, endpoint: str) -> str:
         return f"{self._base}/{endpoint.lstrip('/')}"
 
+    def _query_url(self, endpoint: str, params: Mapping[str, str] | None) -> str:
+        url = self._url(endpoint)
+        return f"{url}?{urlencode(params)}" if params else url
 
-def _retrieve(task: asyncio.Future[Reply]) -> None:
-    """An exchange whose caller was cancelled: its outcome is nobody's, and not an error."""
-    if not task.cancelled():
-        task.exception()
+    def _page_url(
+        self, endpoint: str, params: Mapping[str, str], number: int | None, size: int
+    ) -> str:
+        """The view's filters, then ``size`` and ``page`` (left for the caller when None)."""
+        query = {k: v for k, v in params.items() if k not in ("page", "size")}
+        query["size"] = str(size)
+        url = self._query_url(endpoint, query)
+        return url if number is None else f"{url}&page={number}"
 
 
 class _LoginReply(msgspec.Struct):
@@ -502,18 +584,22 @@ def _log_retry(nms: str, endpoint: str, state: RetryCallState) -> None:
 
 
 def _api_base(config: NmsConfig) -> str:
+    """The API's root, percent-encoded once (requests pass their URL as already encoded) and
+    without a ``user:password@`` part (aiohttp would make it a second Authorization)."""
     parts = [config.base_url.rstrip("/"), config.api_prefix.strip("/")]
-    return "/".join(part for part in parts if part)
+    return str(URL("/".join(part for part in parts if part)).with_user(None))
 
 
 def _tls_verification(config: NmsConfig) -> ssl.SSLContext | bool:
+    """False: no verification. True: the system's CAs (SSL_CERT_FILE / SSL_CERT_DIR honoured,
+    as httpx did), in aiohttp's shared default context. Or a context of the CA file."""
     if not config.tls.verify:
         return False
-    if config.tls.ca_file:
-        try:
-            return ssl.create_default_context(cafile=config.tls.ca_file)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(
-                f"nms '{config.name}': tls.ca_file {config.tls.ca_file}: cannot be used ({exc})"
-            ) from None
-    return True
+    if not config.tls.ca_file:
+        return True
+    try:
+        return ssl.create_default_context(cafile=config.tls.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"nms '{config.name}': tls.ca_file {config.tls.ca_file}: cannot be used ({exc})"
+        ) from None

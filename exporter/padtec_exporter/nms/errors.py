@@ -9,12 +9,15 @@ whether the same request may well succeed a moment later. Messages never carry a
 
 from __future__ import annotations
 
+import errno
 import socket
 import ssl
 from collections.abc import Iterable, Iterator
 from http import HTTPStatus
 from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
 
 
 class NmsError(Exception):
@@ -106,7 +109,6 @@ FIXES: dict[str, str] = {
     "connect_timeout": (
         "a firewall drops the packets or the host is down: check the host, port and route"
     ),
-    "pool_timeout": "the NMS answers too slowly for max_concurrency: check its load",
     "read_timeout": (
         "the NMS is hung or overloaded; raise read_timeout_seconds only if it is merely slow"
     ),
@@ -123,6 +125,9 @@ FIXES: dict[str, str] = {
         "a proxy or the NMS dropped the request: check the proxy and the NMS logs; it is retried"
     ),
     "network": "check the route to the NMS",
+    "rebuilt": (
+        "none, it is retried; if stalls recur, check the NMS's load and read_timeout_seconds"
+    ),
     "429": (
         "the NMS limits the request rate: lower max_concurrency or lengthen the collect intervals"
     ),
@@ -230,16 +235,28 @@ def transport_kind(exc: BaseException, *, timed_out: bool) -> str:
     """What kind of failure left no response: dns, refused, tls, timeout, reset or network."""
     if timed_out:
         return "timeout"
+    # aiohttp names most kinds itself; the causes below cover the rest (and other libraries).
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "dns"
+    if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ClientConnectorCertificateError):
+        return "tls"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return "reset"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        exc = exc.os_error  # the wrapper's words say "ssl:default" whatever failed
     causes = list(_causes(exc))
     texts = " ".join(str(c).lower() for c in causes)
     if any(isinstance(c, socket.gaierror) for c in causes) or any(w in texts for w in _DNS_WORDS):
         return "dns"
     if any(isinstance(c, ssl.SSLError) for c in causes) or "certificate" in texts or "ssl" in texts:
         return "tls"
-    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in texts:
+    if (
+        any(isinstance(c, ConnectionRefusedError) for c in causes)
+        # every address of a name refused: one OSError with the shared errno
+        or any(getattr(c, "errno", None) == errno.ECONNREFUSED for c in causes)
+        or "refused" in texts
+    ):
         return "refused"
-    if "all connection attempts failed" in texts:
-        return "refused"  # anyio's summary when every address refused
     if any(isinstance(c, ConnectionResetError | BrokenPipeError) for c in causes) or any(
         w in texts for w in ("reset", "disconnected", "closed", "incomplete")
     ):
@@ -247,11 +264,27 @@ def transport_kind(exc: BaseException, *, timed_out: bool) -> str:
     return "network"
 
 
+def timeout_phase(exc: BaseException) -> str:
+    """The phase a timeout hit, named as the error lines always did (not by library class)."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return "ConnectTimeout"  # DNS, TCP connect or TLS handshake: connect_timeout_seconds
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return "ReadTimeout"  # no byte for read_timeout_seconds
+    return type(exc).__name__
+
+
 def _tls_detail(exc: BaseException) -> str:
-    for cause in _causes(exc):
-        if isinstance(cause, ssl.SSLError):
-            verify = getattr(cause, "verify_message", None)
-            return str(verify or cause.reason or cause)
+    """OpenSSL's own words (e.g. "certificate verify failed: unable to get local issuer
+    certificate"), not a wrapper's repetition of them."""
+    errors = [c for c in _causes(exc) if isinstance(c, ssl.SSLError)]
+    for error in errors:
+        verify = getattr(error, "verify_message", None)
+        if verify:
+            return str(verify)
+    for error in errors:
+        reason = getattr(error, "reason", None)
+        if reason:
+            return str(reason)
     return str(exc) or type(exc).__name__
 
 
@@ -262,12 +295,10 @@ def transport_failure(
     kind = transport_kind(exc, timed_out=timed_out)
     where = host_port(url)
     if kind == "timeout":
-        phase = type(exc).__name__  # ConnectTimeout, ReadTimeout, WriteTimeout, PoolTimeout
+        phase = timeout_phase(exc)
         if "Connect" in phase:
             what = f"timeout: no TCP connection to {where} within connect_timeout_seconds"
             fix = FIXES["connect_timeout"]
-        elif "Pool" in phase:
-            what, fix = "timeout: no free connection to the NMS (all busy)", FIXES["pool_timeout"]
         else:
             what = (
                 f"timeout ({phase}): {where} accepted the connection but did not answer "
@@ -288,6 +319,12 @@ def transport_failure(
         what = f"network error talking to {where} ({type(exc).__name__}: {detail})"
         fix = FIXES["network"]
     return TransportFailure(_line(method, url, what, fix), timed_out=timed_out)
+
+
+def client_rebuilt(method: str, url: str) -> TransportFailure:
+    """A request dropped by the rebuild of the HTTP client after a stalled run."""
+    what = "dropped in flight: the HTTP client was rebuilt after a stall"
+    return TransportFailure(_line(method, url, what, FIXES["rebuilt"]), timed_out=False)
 
 
 def _status_text(status: int) -> str:
