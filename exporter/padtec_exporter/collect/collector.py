@@ -13,9 +13,9 @@ import logging
 import operator
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from padtec_exporter import tiers
 from padtec_exporter.collect.data import NmsData
@@ -222,7 +222,8 @@ class NmsCollector:
 
     # -- jobs ------------------------------------------------------------------------------
     async def collect_inventory(self, tier: TierConfig, name: str) -> str:
-        cards, missing = await self._fetch("inventory/state", tier, self._decoder.cards, name)
+        fetched = await self._fetch("inventory/state", tier, self._decoder.cards, name)
+        cards, missing = fetched.rows, fetched.missing
         by_uid = {card.uid: card for card in cards}  # the later row wins
         self._count_duplicates("inventory", len(cards) - len(by_uid))
         if missing:  # unseen cards stay until a complete sweep
@@ -243,7 +244,8 @@ class NmsCollector:
         return INCOMPLETE if missing else SUCCESS
 
     async def collect_alarms(self, tier: TierConfig, name: str) -> str:
-        alarms, missing = await self._fetch("alarm/state", tier, self._decoder.alarms, name)
+        fetched = await self._fetch("alarm/state", tier, self._decoder.alarms, name)
+        alarms, missing = fetched.rows, fetched.missing
         active = tuple(alarm for alarm in alarms if alarm.is_active)
         if missing:  # alarms this sweep did not see stay until a complete one
             seen = {_alarm_key(alarm) for alarm in active}
@@ -258,7 +260,7 @@ class NmsCollector:
         # no half-million-row step holds the event loop at the end).
         sweep = _MeasureSweep()
         try:
-            rows, missing = await self._fetch(
+            fetched = await self._fetch(
                 "measures/state", tier, self._decoder.measures, name if full else None, sweep.add
             )
         finally:
@@ -266,9 +268,10 @@ class NmsCollector:
             if full:
                 self._fresher = None
         new = sweep.measures
+        missing = fetched.missing
         # Rows of the sweep the client kept (a page-size cap makes it fetch the view again;
         # folded pages of the first try only repeat series).
-        self._count_duplicates("measures", len(rows) - len(new))
+        self._count_duplicates("measures", fetched.kept - len(new))
         current = self.data
         if full and not missing:
             # A full sweep replaces everything (series gone from the NMS disappear), except
@@ -371,30 +374,35 @@ class NmsCollector:
         decode: Callable[[bytes], tuple[list[T], int]],
         full_tier: str | None,
         fold: Callable[[list[T]], None] | None = None,
-    ) -> tuple[list[T], int]:
+    ) -> _Fetched[T]:
         """The tier's rows, and how many rows a full sweep missed against ``*/count`` (0 when
         complete, unchecked, or not a full sweep: ``full_tier`` names the tier of one).
-        ``fold`` also gets each page's rows as the page comes in."""
+
+        With ``fold``, each page's rows go to it as the page comes in and are not kept (no
+        list of every row for the garbage collector to walk); only their number is.
+        """
 
         def page(body: bytes) -> Page[T]:
             try:
                 rows, raw_count = decode(body)
             except MalformedPage as exc:
                 raise MalformedReply(str(exc)) from exc
-            if fold is not None:
-                fold(rows)
-            return Page(rows=rows, raw_count=raw_count)
+            if fold is None:
+                return Page(rows=rows, raw_count=raw_count)
+            fold(rows)
+            return Page(rows=[], raw_count=raw_count, kept=len(rows))
 
         rows: list[T] = []
-        served = 0
+        served = kept = 0
         for filters in tier.filters or [{}]:
             sweep = await self._client.fetch_sweep(endpoint, filters, page)
             rows.extend(sweep.rows)
             served += sweep.raw_rows
+            kept += sweep.kept_rows
         if full_tier is None or (tier.filters or [{}]) != FULL_FILTERS[endpoint]:
-            return rows, 0
+            return _Fetched(rows, kept, 0)
         missing = await self._missing_rows(endpoint, served, full_tier)
-        return rows, missing
+        return _Fetched(rows, kept, missing)
 
     async def _missing_rows(self, endpoint: str, served: int, tier: str) -> int:
         """Rows the NMS counts but the sweep did not get; one cheap request."""
@@ -442,6 +450,13 @@ def _format_offset(seconds: float) -> str:
     sign = "-" if seconds < 0 else "+"
     minutes = int(abs(seconds)) // 60
     return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class _Fetched(Generic[T]):
+    rows: list[T]  # none when the rows were folded as they came
+    kept: int  # rows the decoder kept
+    missing: int  # rows a full sweep missed against */count
 
 
 class _MeasureSweep:

@@ -23,8 +23,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    rows: list[T]  # the rows the decoder kept
+    rows: list[T]  # the rows the decoder kept (none when the caller took them as they came)
     raw_count: int  # elements in the page's array, kept or dropped: decides the last page
+    kept: int | None = None  # how many rows the decoder kept, when not len(rows)
+
+    @property
+    def kept_rows(self) -> int:
+        return len(self.rows) if self.kept is None else self.kept
 
 
 # Turns one page's body into rows; raises MalformedReply when the body is not the expected shape.
@@ -37,6 +42,7 @@ class Sweep(Generic[T]):
 
     rows: list[T]
     raw_rows: int  # array elements over all pages, kept or dropped (compared with */count)
+    kept_rows: int  # rows the decoder kept over all pages
     pages: int  # pages consumed, the short last one included
     largest_page: int  # the most elements one page held
 
@@ -63,7 +69,7 @@ async def fetch_pages(
     came in full; pages past the short one are cancelled and their failures ignored.
     """
     rows: list[T] = []
-    raw_rows = largest = 0
+    raw_rows = kept_rows = largest = 0
     previous: bytes | None = None
     ahead: deque[asyncio.Future[FetchedPage[T]]] = deque()
     requested = 0
@@ -82,9 +88,10 @@ async def fetch_pages(
             previous = fetched.body
             rows.extend(fetched.page.rows)
             raw_rows += fetched.page.raw_count
+            kept_rows += fetched.page.kept_rows
             largest = max(largest, fetched.page.raw_count)
             if not full:
-                return Sweep(rows, raw_rows, number + 1, largest)
+                return Sweep(rows, raw_rows, kept_rows, number + 1, largest)
         raise PagingError(f"more than max_pages={max_pages} pages; the view never ended")
     finally:
         for task in ahead:
