@@ -243,10 +243,16 @@ class _MeasureLines:
 
     @classmethod
     def of(cls, data: NmsData, cards: Mapping[str, Card]) -> _MeasureLines:
-        emitted: set[bytes] = set()  # two uids must never yield one series twice
+        # Series already written: two uids must never yield one series twice. A dict, not a
+        # set: a dict of bytes is invisible to the garbage collector, a set of half a million
+        # items would be walked by every collection while the render runs.
+        emitted: dict[bytes, None] = {}
         duplicates = 0
         newest: Newest = {}
-        families: dict[str, list[bytes]] = {}
+        # Per family: its finished chunks and the lines of the chunk being filled (small lists
+        # only, for the same reason).
+        chunks: dict[str, list[Chunk]] = {}
+        filling: dict[str, list[bytes]] = {}
         closing = nms_label(data.name)
         # Rows of one card come together: the card check and its newest row are done per run
         # of rows (label strings are pooled by the decoder, so `is` finds the run's end).
@@ -266,10 +272,10 @@ class _MeasureLines:
             if line in emitted:
                 duplicates += 1
                 continue
-            emitted.add(line)
-            target = families.get(measure.family)
-            if target is None:
-                target = families[measure.family] = []
+            emitted[line] = None
+            target = filling.get(measure.family)
+            if target is None or len(target) >= CHUNK_PARTS:
+                target = _next_chunk(measure.family, chunks, filling)
             append = target.append  # no tuple per line: it would wake the collector often
             append(line)
             append(closing)
@@ -279,15 +285,32 @@ class _MeasureLines:
                 best = (updated, measure.card_is_up, measure.card_status_at)
         if best is not None:
             _keep_newest(newest, run_card, best)
+        for family in filling:
+            _next_chunk(family, chunks, filling)
         return cls(
             data.measures,
             data.cards,
             data.cards_from_measures,
-            {family: _chunks(parts) for family, parts in families.items()},
+            {family: tuple(done) for family, done in chunks.items()},
             len(emitted),
             duplicates,
             newest,
         )
+
+
+def _next_chunk(
+    family: str, chunks: dict[str, list[Chunk]], filling: dict[str, list[bytes]]
+) -> list[bytes]:
+    """Closes the family's chunk being filled (if any) and starts a new one."""
+    full = filling.get(family)
+    if full:
+        chunks.setdefault(family, []).extend(_chunks(full))
+        full.clear()
+        return full
+    chunks.setdefault(family, [])
+    new: list[bytes] = []
+    filling[family] = new
+    return new
 
 
 def _keep_newest(
