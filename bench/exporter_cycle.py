@@ -21,17 +21,22 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import msgspec
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from tests.support.processes import free_port
+from tests.support.self_metrics import requests_sent
+from tests.support.stack import running_simulator
 
 from padtec_exporter.collect import CollectMetrics
 from padtec_exporter.collect.collector import NmsCollector
@@ -46,8 +51,6 @@ from padtec_exporter.model.values import ValueRejected, parse_number, text
 from padtec_exporter.nms import NmsClient, NmsMetrics
 from padtec_exporter.nms.paging import Page
 from padtec_exporter.web import serve_app
-
-REPO = Path(__file__).resolve().parents[1]
 
 SCRAPER = r"""
 import gzip, http.client, json, sys, time
@@ -93,29 +96,16 @@ class GcClock:
         )
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def main(args: argparse.Namespace) -> None:
-    sim_port, http_port = free_port(), free_port()
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "padtec_exporter.cli",
-            "simulate",
-            "--listen",
-            f"127.0.0.1:{sim_port}",
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_simulator(
+            Path(tmp),
             "--sites",
             str(args.sites),
             "--cards-per-site",
@@ -124,41 +114,25 @@ async def main(args: argparse.Namespace) -> None:
             str(args.extra_measures),
             "--latency",
             str(args.latency),
-            "--update-interval",
-            str(args.update_interval),
             "--log-level",
             "warning",
-        ],
-        cwd=REPO,
-    )
-    try:
-        truth = wait_truth(sim_port)
+            update_interval=args.update_interval,
+            startup_timeout=300,  # 20,000 cards take a while to build
+        ) as sim,
+    ):
+        with urllib.request.urlopen(f"{sim.control_url}/truth") as reply:
+            truth: dict[str, int] = json.loads(reply.read())
         print(
             f"network: {truth['cards']} cards, {truth['measures']} measures "
             f"({truth['measures'] / max(truth['cards'], 1):.1f} per card), "
             f"latency {args.latency * 1000:.0f} ms/request, page size {args.page_size}, "
             f"concurrency {args.concurrency}"
         )
-        await run_cycles(args, sim_port, http_port, truth)
-    finally:
-        sim.terminate()
-        sim.wait(10)
-
-
-def wait_truth(port: int) -> dict[str, int]:
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/control/truth") as r:
-                return dict(json.loads(r.read()))
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+        await run_cycles(args, sim.url, free_port(), truth)
 
 
 async def run_cycles(
-    args: argparse.Namespace, sim_port: int, http_port: int, truth: dict[str, int]
+    args: argparse.Namespace, nms_url: str, http_port: int, truth: dict[str, int]
 ) -> None:
     tune_interpreter()  # as run_until_stopped does in the exporter
     config = config_from_data(
@@ -166,7 +140,7 @@ async def run_cycles(
             "nms": [
                 {
                     "name": "bench",
-                    "base_url": f"http://127.0.0.1:{sim_port}/nms-api",
+                    "base_url": nms_url,
                     "auth": {"username": "admin", "password": "admin"},
                     "page_size": args.page_size,
                     "max_concurrency": args.concurrency,
@@ -378,14 +352,6 @@ def naive_cpu(bodies: list[bytes], data: NmsData) -> tuple[tuple[float, float], 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def requests_sent(registry: CollectorRegistry) -> float:
-    total = 0.0
-    for family in registry.collect():
-        if family.name == "padtec_nms_requests":
-            total += sum(s.value for s in family.samples if s.name.endswith("_total"))
-    return total
 
 
 if __name__ == "__main__":

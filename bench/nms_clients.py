@@ -19,8 +19,8 @@ import asyncio
 import json
 import logging
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,24 +28,17 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import aiohttp
 import httpcore2
 import httpx2
 from prometheus_client import CollectorRegistry
+from tests.support.stack import SimulatorProcess, running_simulator
 
 from padtec_exporter.config import config_from_data
 from padtec_exporter.nms import NmsClient, NmsMetrics
 from padtec_exporter.nms.paging import Page
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def login(base: str) -> str:
@@ -156,76 +149,70 @@ class Warnings(logging.Handler):
 
 
 async def main(args: argparse.Namespace) -> None:
-    port = free_port()
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "padtec_exporter.cli",
-            "simulate",
-            "--listen",
-            f"127.0.0.1:{port}",
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_simulator(
+            Path(tmp),
             "--sites",
             str(args.sites),
             "--cards-per-site",
             "100",
             "--extra-measures-per-card",
             "49",
-            "--update-interval",
-            "3600",
             "--latency",
             str(args.latency),
             "--log-level",
             "warning",
-        ],
-        cwd=REPO,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}/nms-api/v1"
-        headers = {"Authorization": login(base)}
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/control/truth") as reply:
-            measures = int(json.loads(reply.read())["measures"])
-        warnings = Warnings()
-        logging.getLogger("padtec_exporter.nms").addHandler(warnings)
-        for size in args.page_sizes:
-            pages = measures // size + 1
-            counting: list[float] = []
-            urls = [f"{base}/measures/state?page={n}&size={size}" for n in range(pages)]
-            clients: dict[str, Callable[[], Awaitable[int]]] = {
-                "aiohttp ClientSession.get": partial(with_aiohttp, urls, headers, args.concurrency),
-                "httpcore2 pool.request": partial(with_httpcore2, urls, headers, args.concurrency),
-                "httpx2 AsyncClient.get": partial(with_httpx2, urls, headers, args.concurrency),
-                "NmsClient.fetch_sweep (aiohttp)": partial(
-                    with_nms_client, base, size, args.concurrency, counting
-                ),
-            }
-            await with_aiohttp(urls, headers, args.concurrency)  # the simulator warms up
-            cpu: dict[str, list[float]] = {name: [] for name in clients}
-            volume = 0
-            for _ in range(args.rounds):
-                for name, run in clients.items():
-                    cpu0 = time.process_time()
-                    volume = await run()
-                    cpu[name].append(time.process_time() - cpu0)
-            print(f"pages of {size}: {pages} requests, {volume / 1e6:.0f} MB per sweep")
-            nms_client = cpu["NmsClient.fetch_sweep (aiohttp)"]
-            cpu["  the same less row counting"] = [
-                total - spent for total, spent in zip(nms_client, counting, strict=True)
-            ]
-            fastest = min(statistics.median(v) for v in cpu.values())
-            for name, seconds in cpu.items():
-                median = statistics.median(seconds)
-                print(
-                    f"  {name:32} CPU {median:5.2f} s per sweep ({median / pages * 1000:.2f} ms "
-                    f"per request; {median / fastest:.1f}x the fastest; runs "
-                    f"{', '.join(f'{s:.2f}' for s in seconds)})"
-                )
-        print(f"NmsClient warnings: {len(warnings.lines)}")
-        for line in warnings.lines:
-            print(f"  {line}")
-    finally:
-        sim.terminate()
-        sim.wait(10)
+            update_interval=3600,
+            startup_timeout=300,
+        ) as sim,
+    ):
+        await compare_clients(args, sim)
+
+
+async def compare_clients(args: argparse.Namespace, sim: SimulatorProcess) -> None:
+    base = f"{sim.url}/v1"
+    headers = {"Authorization": login(base)}
+    with urllib.request.urlopen(f"{sim.control_url}/truth") as reply:
+        measures = int(json.loads(reply.read())["measures"])
+    warnings = Warnings()
+    logging.getLogger("padtec_exporter.nms").addHandler(warnings)
+    for size in args.page_sizes:
+        pages = measures // size + 1
+        counting: list[float] = []
+        urls = [f"{base}/measures/state?page={n}&size={size}" for n in range(pages)]
+        clients: dict[str, Callable[[], Awaitable[int]]] = {
+            "aiohttp ClientSession.get": partial(with_aiohttp, urls, headers, args.concurrency),
+            "httpcore2 pool.request": partial(with_httpcore2, urls, headers, args.concurrency),
+            "httpx2 AsyncClient.get": partial(with_httpx2, urls, headers, args.concurrency),
+            "NmsClient.fetch_sweep (aiohttp)": partial(
+                with_nms_client, base, size, args.concurrency, counting
+            ),
+        }
+        await with_aiohttp(urls, headers, args.concurrency)  # the simulator warms up
+        cpu: dict[str, list[float]] = {name: [] for name in clients}
+        volume = 0
+        for _ in range(args.rounds):
+            for name, run in clients.items():
+                cpu0 = time.process_time()
+                volume = await run()
+                cpu[name].append(time.process_time() - cpu0)
+        print(f"pages of {size}: {pages} requests, {volume / 1e6:.0f} MB per sweep")
+        nms_client = cpu["NmsClient.fetch_sweep (aiohttp)"]
+        cpu["  the same less row counting"] = [
+            total - spent for total, spent in zip(nms_client, counting, strict=True)
+        ]
+        fastest = min(statistics.median(v) for v in cpu.values())
+        for name, seconds in cpu.items():
+            median = statistics.median(seconds)
+            print(
+                f"  {name:32} CPU {median:5.2f} s per sweep ({median / pages * 1000:.2f} ms "
+                f"per request; {median / fastest:.1f}x the fastest; runs "
+                f"{', '.join(f'{s:.2f}' for s in seconds)})"
+            )
+    print(f"NmsClient warnings: {len(warnings.lines)}")
+    for line in warnings.lines:
+        print(f"  {line}")
 
 
 if __name__ == "__main__":

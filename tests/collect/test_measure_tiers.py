@@ -13,6 +13,7 @@ from padtec_exporter.config import CollectConfig, config_from_data
 from padtec_exporter.model import RowDecoder, UnitResolver
 from padtec_exporter.nms import NmsClient, NmsMetrics
 from padtec_exporter.simulate import SimulatorConfig, start_simulator
+from tests.support.self_metrics import requests_sent
 
 
 def collector(url: str, registry: CollectorRegistry) -> NmsCollector:
@@ -33,16 +34,6 @@ def collector(url: str, registry: CollectorRegistry) -> NmsCollector:
     decoder = RowDecoder(UnitResolver())
     return NmsCollector(
         "sim", client, decoder, CollectConfig(), CollectMetrics(registry), lambda data: None
-    )
-
-
-def requests_sent(registry: CollectorRegistry) -> float:
-    return sum(
-        sample.value
-        for family in registry.collect()
-        if family.name == "padtec_nms_requests"
-        for sample in family.samples
-        if sample.name.endswith("_total")
     )
 
 

@@ -24,6 +24,7 @@ from padtec_exporter.simulate import SimulatorConfig, start_simulator
 from tests.nms.helpers import Sleeps, rows_page
 from tests.support.evidence_nms import evidence_nms
 from tests.support.processes import free_port
+from tests.support.self_metrics import requests_sent
 
 SWEEP_TIMEOUT = 30.0  # a sweep takes milliseconds; only a stall gets near this
 
@@ -46,16 +47,6 @@ async def no_connection_taken(api: NmsClient) -> None:
     assert connector is not None
     assert not connector._acquired  # type: ignore[attr-defined]
     assert not any(connector._waiters.values())  # type: ignore[attr-defined]
-
-
-def requests_sent(registry: CollectorRegistry) -> float:
-    return sum(
-        sample.value
-        for family in registry.collect()
-        if family.name == "padtec_nms_requests"
-        for sample in family.samples
-        if sample.name == "padtec_nms_requests_total"
-    )
 
 
 async def test_200_requests_in_a_row_against_an_http_1_0_server_closing_connections() -> None:

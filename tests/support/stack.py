@@ -62,9 +62,14 @@ class ExporterProcess:
 
 @contextlib.contextmanager
 def running_simulator(
-    workdir: Path, *args: str, name: str = "simulator", update_interval: float = 1.0
+    workdir: Path,
+    *args: str,
+    name: str = "simulator",
+    update_interval: float = 1.0,
+    startup_timeout: float = 30.0,
 ) -> Iterator[SimulatorProcess]:
-    """``args`` are extra ``padtec-exporter simulate`` options (e.g. "--sites", "3")."""
+    """``args`` are extra ``padtec-exporter simulate`` options (e.g. "--sites", "3"); a network
+    of 20,000 cards takes a minute or more to build (the benchmarks wait longer)."""
     port = free_port()
     argv = cli_command(
         "simulate",
@@ -77,7 +82,7 @@ def running_simulator(
     proc = ManagedProcess(name, argv, workdir)
     base = f"http://127.0.0.1:{port}"
     try:
-        proc.wait_http(f"{base}/control/truth", timeout=30)
+        proc.wait_http(f"{base}/control/truth", timeout=startup_timeout)
         yield SimulatorProcess(url=f"{base}/nms-api", control_url=f"{base}/control", process=proc)
     finally:
         proc.stop()
